@@ -1,0 +1,1 @@
+//! Benchmarks of chatcore (criterion benches live in `benches/`).

@@ -1,0 +1,2 @@
+//! Rocket routes, guards, SSE and WebSocket for chatcore.
+#![deny(missing_docs)]

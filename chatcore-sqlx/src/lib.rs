@@ -1,0 +1,2 @@
+//! SQLite and PostgreSQL implementations of [`chatcore::Store`].
+#![deny(missing_docs)]

@@ -1,0 +1,46 @@
+//! # chatcore
+//!
+//! The core of an LLM chat backend: accounts with JWT auth, per-user chat
+//! sessions, message history and replies streamed from a chain of LLM
+//! providers. No HTTP server, no SQL and no vendor wire formats live here:
+//! those are adapters (`chatcore-sqlx`, `chatcore-llm`, `chatcore-rocket`)
+//! that implement or call the traits of this crate.
+//!
+//! - [`Store`]: users, sessions, messages (SQLite / PostgreSQL in `chatcore-sqlx`,
+//!   [`MemoryStore`] here).
+//! - [`LlmProvider`]: streaming replies with classified errors.
+//! - [`TokenService`]: access tokens ([`JwtTokens`], HS256).
+//! - [`EventBus`]: per-user events for multi-device sync ([`LocalEventBus`]).
+//! - [`AuthService`] and [`ChatService`]: the rules, over those traits.
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod clock;
+mod domain;
+mod error;
+mod events;
+mod ids;
+mod llm;
+mod memory_store;
+mod password;
+mod store;
+mod tokens;
+pub mod validate;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use domain::{
+    ChatMessage, ChatSession, MessageStatus, MessageUpdate, NewUser, Role, SessionCursor,
+    UnknownVariant, Usage, User, UserCredentials,
+};
+pub use error::{FieldErrors, ServiceError};
+pub use events::{EventBus, LocalEventBus, UserEvent, UserEventStream};
+pub use ids::{MessageId, SessionId, UserId};
+pub use llm::{
+    Completion, Finish, FinishReason, LlmError, LlmErrorKind, LlmEvent, LlmMessage, LlmProvider,
+    LlmRequest, LlmStream, ProviderState, ProviderStatus,
+};
+pub use memory_store::MemoryStore;
+pub use password::{PasswordError, PasswordHasher};
+pub use store::{ConflictKind, Store, StoreError};
+pub use tokens::{IssuedToken, JwtTokens, TokenError, TokenService, VerifiedToken, DEFAULT_TOKEN_TTL};

@@ -1,0 +1,173 @@
+//! argon2id password hashing on a bounded pool of blocking threads.
+//!
+//! One hash costs ~40 ms of CPU and 19 MiB of memory. Hashing on an async
+//! worker thread would stall every request on that worker, so it runs in
+//! `spawn_blocking`, and a semaphore sized to the machine's cores bounds how
+//! many run at once: a login flood queues instead of allocating 19 MiB per
+//! concurrent request.
+
+use std::fmt;
+use std::sync::Arc;
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use tokio::sync::Semaphore;
+
+/// Why hashing or verifying could not be done (not "wrong password").
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PasswordError {
+    /// The argon2 parameters are invalid.
+    #[error("invalid argon2 parameters: {0}")]
+    Params(String),
+    /// Hashing failed.
+    #[error("password hashing failed: {0}")]
+    Hash(String),
+    /// The blocking task could not be run or was cancelled.
+    #[error("password hashing task failed")]
+    Task,
+}
+
+/// argon2id hashing with the OWASP parameters (m = 19456 KiB, t = 2, p = 1).
+#[derive(Clone)]
+pub struct PasswordHasher {
+    params: Params,
+    permits: Arc<Semaphore>,
+    dummy_hash: Arc<String>,
+}
+
+impl fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PasswordHasher")
+            .field("m_cost", &self.params.m_cost())
+            .field("t_cost", &self.params.t_cost())
+            .field("p_cost", &self.params.p_cost())
+            .field("concurrency", &self.permits.available_permits())
+            .finish()
+    }
+}
+
+impl PasswordHasher {
+    /// OWASP parameters, at most one hash per CPU core at a time.
+    pub fn new() -> Result<Self, PasswordError> {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self::with_params(Params::DEFAULT, cores)
+    }
+
+    /// Cheap parameters (m = 8 KiB, t = 1) for tests only: never in production.
+    pub fn insecure_fast_for_tests() -> Result<Self, PasswordError> {
+        let params = Params::new(8, 1, 1, None).map_err(|e| PasswordError::Params(e.to_string()))?;
+        Self::with_params(params, 4)
+    }
+
+    /// Explicit parameters and concurrency (at least 1).
+    pub fn with_params(params: Params, concurrency: usize) -> Result<Self, PasswordError> {
+        let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params.clone());
+        // Verifying unknown emails against this hash makes them cost the same
+        // as a wrong password (no user enumeration by timing).
+        let dummy_hash = argon
+            .hash_password(b"chatcore-dummy-password")
+            .map_err(|e| PasswordError::Hash(e.to_string()))?
+            .to_string();
+        Ok(PasswordHasher {
+            params,
+            permits: Arc::new(Semaphore::new(concurrency.max(1))),
+            dummy_hash: Arc::new(dummy_hash),
+        })
+    }
+
+    fn argon(&self) -> Argon2<'static> {
+        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
+    }
+
+    /// Hashes a password into a PHC string, off the async worker threads.
+    pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
+        let argon = self.argon();
+        let password = password.to_owned();
+        self.run_blocking(move || {
+            argon
+                .hash_password(password.as_bytes())
+                .map(|h| h.to_string())
+                .map_err(|e| PasswordError::Hash(e.to_string()))
+        })
+        .await?
+    }
+
+    /// Checks a password against a PHC string, off the async worker threads.
+    /// `None` as the hash verifies against a dummy hash and returns `false`,
+    /// taking the same time as a real check.
+    pub async fn verify(&self, password: &str, phc: Option<&str>) -> Result<bool, PasswordError> {
+        let known = phc.is_some();
+        let phc = phc.map_or_else(|| self.dummy_hash.as_str().to_owned(), str::to_owned);
+        let password = password.to_owned();
+        let argon = self.argon();
+        let matches = self
+            .run_blocking(move || match PasswordHash::new(&phc) {
+                Ok(parsed) => argon.verify_password(password.as_bytes(), &parsed).is_ok(),
+                Err(_) => false,
+            })
+            .await?;
+        Ok(known && matches)
+    }
+
+    async fn run_blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| PasswordError::Task)?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|_| PasswordError::Task)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    #[tokio::test]
+    async fn hash_then_verify() {
+        let hasher = PasswordHasher::insecure_fast_for_tests().unwrap();
+        let phc = hasher.hash("correct horse").await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$"));
+        assert!(hasher.verify("correct horse", Some(&phc)).await.unwrap());
+        assert!(!hasher.verify("wrong horse", Some(&phc)).await.unwrap());
+        assert!(!hasher.verify("correct horse", None).await.unwrap());
+        assert!(!hasher.verify("x", Some("not a phc string")).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn default_parameters_are_owasp() {
+        let hasher = PasswordHasher::new().unwrap();
+        let phc = hasher.hash("correct horse").await.unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+    }
+
+    /// On a single-threaded runtime the only async worker is the test thread.
+    /// If hashing ran inline, the hash future would finish in its first poll,
+    /// before the other future of the `join!` ran; offloaded, the other future
+    /// runs while the hash is computed elsewhere.
+    #[tokio::test(flavor = "current_thread")]
+    async fn hashing_does_not_run_on_the_async_worker() {
+        let hasher = PasswordHasher::new().unwrap();
+        let order = Mutex::new(Vec::new());
+        let worker = std::thread::current().id();
+        let hash = async {
+            let phc = hasher.hash("correct horse").await.unwrap();
+            order.lock().unwrap().push("hash finished");
+            phc
+        };
+        let other = async {
+            order.lock().unwrap().push("worker free");
+            assert_eq!(std::thread::current().id(), worker);
+        };
+        let (phc, ()) = tokio::join!(hash, other);
+        assert!(phc.starts_with("$argon2id$"));
+        assert_eq!(*order.lock().unwrap(), vec!["worker free", "hash finished"]);
+    }
+}

@@ -1,0 +1,238 @@
+//! Input rules of the API ("Precise rules"), one function per field.
+//!
+//! Lengths count Unicode scalar values; trimming is [`str::trim`].
+
+use crate::error::ServiceError;
+
+/// Longest accepted message, in characters, as sent.
+pub const MAX_CONTENT_CHARS: usize = 32_000;
+/// Longest accepted title, in characters, after trimming.
+pub const MAX_TITLE_CHARS: usize = 200;
+/// Shortest accepted password, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest accepted password, in characters.
+pub const MAX_PASSWORD_CHARS: usize = 128;
+/// Shortest username.
+pub const MIN_USERNAME_CHARS: usize = 3;
+/// Longest username.
+pub const MAX_USERNAME_CHARS: usize = 32;
+/// Longest email (RFC 5321 path limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
+
+/// Trims and lower-cases an email and checks that it is a deliverable-looking
+/// address (`local@domain.tld`).
+pub fn email(raw: &str) -> Result<String, ServiceError> {
+    let email = raw.trim().to_lowercase();
+    if email.is_empty() {
+        return Err(ServiceError::field("email", "is required"));
+    }
+    if email.chars().count() > MAX_EMAIL_CHARS {
+        return Err(ServiceError::field(
+            "email",
+            format!("must be at most {MAX_EMAIL_CHARS} characters"),
+        ));
+    }
+    let parsed = email_address::EmailAddress::parse_with_options(
+        &email,
+        email_address::Options::default()
+            .without_display_text()
+            .without_domain_literal(),
+    );
+    let valid = match parsed {
+        Ok(address) => {
+            let domain = address.domain();
+            domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !address.local_part().starts_with('"')
+        }
+        Err(_) => false,
+    };
+    if !valid {
+        return Err(ServiceError::field("email", "is not a valid email address"));
+    }
+    Ok(email)
+}
+
+/// Checks a password's length (8..=128 characters).
+pub fn password(raw: &str) -> Result<(), ServiceError> {
+    let len = raw.chars().count();
+    if len < MIN_PASSWORD_CHARS {
+        return Err(ServiceError::field(
+            "password",
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        ));
+    }
+    if len > MAX_PASSWORD_CHARS {
+        return Err(ServiceError::field(
+            "password",
+            format!("must be at most {MAX_PASSWORD_CHARS} characters"),
+        ));
+    }
+    Ok(())
+}
+
+fn is_username_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-')
+}
+
+/// Checks a chosen username: 3..=32 of `[A-Za-z0-9_.-]` (not trimmed: spaces are invalid).
+pub fn username(raw: &str) -> Result<String, ServiceError> {
+    if raw.is_empty() {
+        return Err(ServiceError::field("username", "must not be empty"));
+    }
+    let len = raw.chars().count();
+    if !(MIN_USERNAME_CHARS..=MAX_USERNAME_CHARS).contains(&len) {
+        return Err(ServiceError::field(
+            "username",
+            format!("must be {MIN_USERNAME_CHARS} to {MAX_USERNAME_CHARS} characters"),
+        ));
+    }
+    if !raw.chars().all(is_username_char) {
+        return Err(ServiceError::field(
+            "username",
+            "may only contain letters, digits, '_', '.' and '-'",
+        ));
+    }
+    Ok(raw.to_owned())
+}
+
+/// A username derived from an email's local part: the allowed characters,
+/// at most 24 of them (room for a suffix), at least 3 (padded with `user`).
+pub fn username_from_email(email: &str) -> String {
+    let local = email.split('@').next().unwrap_or_default();
+    let mut base: String = local
+        .chars()
+        .filter(|c| is_username_char(*c))
+        .take(24)
+        .collect();
+    if base.chars().count() < MIN_USERNAME_CHARS {
+        base = format!("{base}user");
+    }
+    base
+}
+
+/// Checks message content: not empty after trimming, at most 32,000
+/// characters as sent, no NUL. Returns it unchanged.
+pub fn content(raw: &str) -> Result<&str, ServiceError> {
+    if raw.trim().is_empty() {
+        return Err(ServiceError::field("content", "must not be empty"));
+    }
+    if raw.chars().count() > MAX_CONTENT_CHARS {
+        return Err(ServiceError::field(
+            "content",
+            format!("must be at most {MAX_CONTENT_CHARS} characters"),
+        ));
+    }
+    if raw.contains('\0') {
+        return Err(ServiceError::field("content", "must not contain NUL characters"));
+    }
+    Ok(raw)
+}
+
+/// Trims a title and checks it is 1..=200 characters without NUL.
+pub fn title(raw: &str) -> Result<String, ServiceError> {
+    let title = raw.trim();
+    if title.is_empty() {
+        return Err(ServiceError::field("title", "must not be empty"));
+    }
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(ServiceError::field(
+            "title",
+            format!("must be at most {MAX_TITLE_CHARS} characters"),
+        ));
+    }
+    if title.contains('\0') {
+        return Err(ServiceError::field("title", "must not contain NUL characters"));
+    }
+    Ok(title.to_owned())
+}
+
+/// A short title from the first user message: its first words, at most 60
+/// characters, on one line.
+pub fn derive_title(first_message: &str) -> String {
+    const MAX_WORDS: usize = 8;
+    const MAX_CHARS: usize = 60;
+    let mut title = String::new();
+    for word in first_message.split_whitespace().take(MAX_WORDS) {
+        let extra = usize::from(!title.is_empty()) + word.chars().count();
+        if title.chars().count() + extra > MAX_CHARS {
+            if title.is_empty() {
+                title = word.chars().take(MAX_CHARS - 1).collect();
+                title.push('…');
+            }
+            break;
+        }
+        if !title.is_empty() {
+            title.push(' ');
+        }
+        title.push_str(word);
+    }
+    if title.is_empty() {
+        "New chat".to_owned()
+    } else {
+        title
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(email("  Alice@Example.COM ").unwrap(), "alice@example.com");
+        for bad in ["", "alice", "alice@", "@example.com", "alice@localhost", "a b@example.com", "alice@@example.com"] {
+            assert!(email(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn password_length_counts_characters() {
+        assert!(password("1234567").is_err());
+        assert!(password("12345678").is_ok());
+        assert!(password(&"é".repeat(128)).is_ok());
+        assert!(password(&"é".repeat(129)).is_err());
+        assert!(password("ééééééé").is_err());
+    }
+
+    #[test]
+    fn usernames_follow_the_rules() {
+        assert!(username("ab").is_err());
+        assert!(username("").is_err());
+        assert!(username("al ice").is_err());
+        assert!(username("alice.b-c_d").is_ok());
+        assert!(username(&"a".repeat(33)).is_err());
+        assert_eq!(username_from_email("Jo+tag@example.com"), "Jotag");
+        assert_eq!(username_from_email("x@example.com"), "xuser");
+        assert_eq!(username_from_email(&format!("{}@example.com", "a".repeat(40))).len(), 24);
+    }
+
+    #[test]
+    fn content_rules() {
+        assert!(content("   \n\t").is_err());
+        assert!(content("a\0b").is_err());
+        assert_eq!(content("  hi  ").unwrap(), "  hi  ");
+        assert!(content(&"é".repeat(32_000)).is_ok());
+        assert!(content(&"é".repeat(32_001)).is_err());
+    }
+
+    #[test]
+    fn titles_are_trimmed_and_bounded() {
+        assert_eq!(title("  Trip plans ").unwrap(), "Trip plans");
+        assert!(title("   ").is_err());
+        assert!(title(&"t".repeat(200)).is_ok());
+        assert!(title(&"t".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn derived_titles_are_short() {
+        assert_eq!(derive_title("How do I   bake\nbread?"), "How do I bake bread?");
+        assert_eq!(
+            derive_title("one two three four five six seven eight nine ten"),
+            "one two three four five six seven eight"
+        );
+        let long = "x".repeat(100);
+        assert_eq!(derive_title(&long).chars().count(), 60);
+    }
+}
