@@ -15,14 +15,18 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+mod auth_service;
+mod chat_service;
 pub mod clock;
 mod domain;
 mod error;
 mod events;
+mod generation;
 mod ids;
 mod llm;
 mod memory_store;
 mod password;
+mod rate_limit;
 mod store;
 mod tokens;
 pub mod validate;
@@ -44,3 +48,10 @@ pub use memory_store::MemoryStore;
 pub use password::{PasswordError, PasswordHasher};
 pub use store::{ConflictKind, Store, StoreError};
 pub use tokens::{IssuedToken, JwtTokens, TokenError, TokenService, VerifiedToken, DEFAULT_TOKEN_TTL};
+pub use auth_service::{AuthService, AuthSession, Registration, DEFAULT_LOGIN_LIMIT};
+pub use chat_service::{
+    ChatConfig, ChatService, SentReply, SessionPage, SessionWithMessages, StartedReply,
+    DEFAULT_PAGE_SIZE, DEFAULT_TITLE, MAX_PAGE_SIZE,
+};
+pub use generation::{ReplyEvent, ReplyStream};
+pub use rate_limit::SlidingWindow;
