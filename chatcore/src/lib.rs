@@ -48,6 +48,8 @@ pub use memory_store::MemoryStore;
 pub use password::{PasswordError, PasswordHasher};
 pub use store::{ConflictKind, Store, StoreError};
 pub use tokens::{IssuedToken, JwtTokens, TokenError, TokenService, VerifiedToken, DEFAULT_TOKEN_TTL};
+/// Re-exported so that implementations of chatcore's traits need no extra dependency.
+pub use async_trait::async_trait;
 pub use auth_service::{AuthService, AuthSession, Registration, DEFAULT_LOGIN_LIMIT};
 pub use chat_service::{
     ChatConfig, ChatService, SentReply, SessionPage, SessionWithMessages, StartedReply,
@@ -55,3 +57,7 @@ pub use chat_service::{
 };
 pub use generation::{ReplyEvent, ReplyStream};
 pub use rate_limit::SlidingWindow;
+
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
