@@ -9,13 +9,14 @@
 //! at its next read, so a slow or gone subscriber never blocks the task or
 //! the other subscribers, and memory per subscriber is constant.
 
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures_core::Stream;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use serde::Serialize;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -229,7 +230,11 @@ impl Subscriber {
             {
                 let state = self.rx.borrow_and_update();
                 if state.text.len() > self.delivered {
-                    let text = state.text.get(self.delivered..).unwrap_or_default().to_owned();
+                    let text = state
+                        .text
+                        .get(self.delivered..)
+                        .unwrap_or_default()
+                        .to_owned();
                     self.delivered = state.text.len();
                     return Some(ReplyEvent::Delta {
                         message_id: self.generation.message.id,
@@ -248,7 +253,12 @@ impl Subscriber {
                     continue;
                 }
                 self.done = true;
-                return Some(state.outcome.clone().unwrap_or_else(|| self.generation.lost()));
+                return Some(
+                    state
+                        .outcome
+                        .clone()
+                        .unwrap_or_else(|| self.generation.lost()),
+                );
             }
         }
     }
@@ -281,10 +291,26 @@ pub(crate) async fn run(
     request: LlmRequest,
     on_end: impl FnOnce() + Send,
 ) {
-    let end = produce(&generation, &context, request).await;
+    // A panic in provider code must not leave the session's slot taken and
+    // subscribers waiting forever: it ends the reply as a failure instead.
+    let end = match AssertUnwindSafe(produce(&generation, &context, request))
+        .catch_unwind()
+        .await
+    {
+        Ok(end) => end,
+        Err(_) => End::Failed(LlmError::new(
+            context.provider.name(),
+            LlmErrorKind::Other,
+            "the provider panicked",
+        )),
+    };
     let (text, mut provider, mut model) = {
         let state = generation.state.borrow();
-        (state.text.clone(), state.provider.clone(), state.model.clone())
+        (
+            state.text.clone(),
+            state.provider.clone(),
+            state.model.clone(),
+        )
     };
     let (status, usage, failure) = match end {
         End::Finished {
@@ -313,7 +339,11 @@ pub(crate) async fn run(
                 output_sent = !text.is_empty(),
                 "reply failed: {}", error.message
             );
-            (MessageStatus::Error, None, Some(("llm_unavailable", error.to_string())))
+            (
+                MessageStatus::Error,
+                None,
+                Some(("llm_unavailable", error.to_string())),
+            )
         }
     };
     let update = MessageUpdate {
@@ -353,7 +383,9 @@ pub(crate) async fn run(
             stored: stored.clone(),
         },
     };
-    generation.state.send_modify(|state| state.outcome = Some(outcome));
+    generation
+        .state
+        .send_modify(|state| state.outcome = Some(outcome));
     context
         .events
         .publish(generation.user_id, UserEvent::Message { message: stored })
@@ -420,7 +452,11 @@ async fn produce(generation: &Generation, context: &TaskContext, request: LlmReq
 async fn flush_text(generation: &Generation, context: &TaskContext) {
     let (content, provider, model) = {
         let state = generation.state.borrow();
-        (state.text.clone(), state.provider.clone(), state.model.clone())
+        (
+            state.text.clone(),
+            state.provider.clone(),
+            state.model.clone(),
+        )
     };
     let update = MessageUpdate {
         content,
@@ -429,7 +465,11 @@ async fn flush_text(generation: &Generation, context: &TaskContext) {
         model,
         usage: None,
     };
-    if let Err(error) = context.store.update_message(generation.message.id, update).await {
+    if let Err(error) = context
+        .store
+        .update_message(generation.message.id, update)
+        .await
+    {
         tracing::warn!(message_id = %generation.message.id, %error, "could not flush reply text");
     }
 }
