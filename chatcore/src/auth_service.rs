@@ -63,7 +63,11 @@ impl std::fmt::Debug for AuthService {
 impl AuthService {
     /// A service over `store` and `tokens`, hashing with `hasher`, allowing
     /// [`DEFAULT_LOGIN_LIMIT`] failed logins per minute per email and per IP.
-    pub fn new(store: Arc<dyn Store>, tokens: Arc<dyn TokenService>, hasher: PasswordHasher) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        tokens: Arc<dyn TokenService>,
+        hasher: PasswordHasher,
+    ) -> Self {
         AuthService {
             store,
             tokens,
@@ -93,9 +97,13 @@ impl AuthService {
             .map(validate::username)
             .transpose();
         let mut fields = crate::error::FieldErrors::new();
-        for error in [email.as_ref().err(), password.as_ref().err(), username.as_ref().err()]
-            .into_iter()
-            .flatten()
+        for error in [
+            email.as_ref().err(),
+            password.as_ref().err(),
+            username.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
         {
             fields.extend(error.fields().cloned().unwrap_or_default());
         }
@@ -139,7 +147,9 @@ impl AuthService {
                     return self.session_for(user).await;
                 }
                 // Someone took the derived name between the check and the insert.
-                Err(StoreError::Conflict(ConflictKind::Username)) if chosen.is_none() && attempt < 5 => {
+                Err(StoreError::Conflict(ConflictKind::Username))
+                    if chosen.is_none() && attempt < 5 =>
+                {
                     attempt += 1;
                 }
                 Err(error) => return Err(error.into()),
@@ -193,7 +203,9 @@ impl AuthService {
                     self.login_failures.record(key);
                 }
                 tracing::info!("failed login");
-                Err(ServiceError::Unauthorized("invalid email or password".to_owned()))
+                Err(ServiceError::Unauthorized(
+                    "invalid email or password".to_owned(),
+                ))
             }
         }
     }

@@ -219,7 +219,11 @@ impl ChatService {
         Ok(count)
     }
 
-    async fn owned_session(&self, user_id: UserId, id: SessionId) -> Result<ChatSession, ServiceError> {
+    async fn owned_session(
+        &self,
+        user_id: UserId,
+        id: SessionId,
+    ) -> Result<ChatSession, ServiceError> {
         self.inner
             .store
             .get_session(user_id, id)
@@ -252,8 +256,13 @@ impl ChatService {
             updated_at: now,
         };
         let session = self.inner.store.create_session(session).await?;
-        self.publish(user_id, UserEvent::SessionUpdated { session: session.clone() })
-            .await;
+        self.publish(
+            user_id,
+            UserEvent::SessionUpdated {
+                session: session.clone(),
+            },
+        )
+        .await;
         Ok(session)
     }
 
@@ -332,8 +341,13 @@ impl ChatService {
                 crate::store::StoreError::NotFound => ServiceError::not_found("session"),
                 other => other.into(),
             })?;
-        self.publish(user_id, UserEvent::SessionUpdated { session: session.clone() })
-            .await;
+        self.publish(
+            user_id,
+            UserEvent::SessionUpdated {
+                session: session.clone(),
+            },
+        )
+        .await;
         Ok(session)
     }
 
@@ -350,7 +364,8 @@ impl ChatService {
         let live = self.running().get(&id).cloned();
         if let Some(generation) = live {
             generation.cancel(CancelReason::Stop);
-            let _ = tokio::time::timeout(self.inner.config.stop_timeout, generation.finished()).await;
+            let _ =
+                tokio::time::timeout(self.inner.config.stop_timeout, generation.finished()).await;
         }
         self.publish(user_id, UserEvent::SessionDeleted { session_id: id })
             .await;
@@ -374,9 +389,16 @@ impl ChatService {
                 assistant_message: message,
                 provider,
             }),
-            Some(ReplyEvent::Error { code, message, stored, .. }) if code == "llm_unavailable" => {
+            Some(ReplyEvent::Error {
+                code,
+                message,
+                stored,
+                ..
+            }) if code == "llm_unavailable" => {
                 Err(ServiceError::LlmUnavailable(crate::llm::LlmError::new(
-                    stored.provider.unwrap_or_else(|| self.inner.provider.name().to_owned()),
+                    stored
+                        .provider
+                        .unwrap_or_else(|| self.inner.provider.name().to_owned()),
                     crate::llm::LlmErrorKind::AllFailed,
                     message,
                 )))
@@ -461,19 +483,29 @@ impl ChatService {
         let store = &self.inner.store;
         let history = store.list_messages(session.id).await?;
         let user_message = store.append_message(user_message).await?;
-        self.publish(session.user_id, UserEvent::Message { message: user_message.clone() })
-            .await;
+        self.publish(
+            session.user_id,
+            UserEvent::Message {
+                message: user_message.clone(),
+            },
+        )
+        .await;
         if history.is_empty() && !session.title_explicit {
             let title = validate::derive_title(&user_message.content);
             if let Some(updated) = store.set_derived_title(session.id, &title).await? {
-                self.publish(session.user_id, UserEvent::SessionUpdated { session: updated })
-                    .await;
+                self.publish(
+                    session.user_id,
+                    UserEvent::SessionUpdated { session: updated },
+                )
+                .await;
             }
         }
         let assistant_message = store.append_message(assistant_message).await?;
         self.publish(
             session.user_id,
-            UserEvent::Message { message: assistant_message.clone() },
+            UserEvent::Message {
+                message: assistant_message.clone(),
+            },
         )
         .await;
 
@@ -562,20 +594,29 @@ impl ChatService {
 
     /// Stops the reply running in a session and returns it as stored
     /// (`stopped`, partial text kept). Nothing running: `NotFound`.
-    pub async fn stop(&self, user_id: UserId, session_id: SessionId) -> Result<ChatMessage, ServiceError> {
+    pub async fn stop(
+        &self,
+        user_id: UserId,
+        session_id: SessionId,
+    ) -> Result<ChatMessage, ServiceError> {
         self.owned_session(user_id, session_id).await?;
         let live = self
             .running()
             .get(&session_id)
             .cloned()
             .filter(|g| g.user_id == user_id)
-            .ok_or_else(|| ServiceError::NotFound("no reply is running in this session".to_owned()))?;
+            .ok_or_else(|| {
+                ServiceError::NotFound("no reply is running in this session".to_owned())
+            })?;
         live.cancel(CancelReason::Stop);
         match tokio::time::timeout(self.inner.config.stop_timeout, live.finished()).await {
-            Ok(ReplyEvent::Done { message, .. }) | Ok(ReplyEvent::Error { stored: message, .. }) => {
-                Ok(message)
-            }
-            _ => Err(ServiceError::Unavailable("the reply did not stop in time".to_owned())),
+            Ok(ReplyEvent::Done { message, .. })
+            | Ok(ReplyEvent::Error {
+                stored: message, ..
+            }) => Ok(message),
+            _ => Err(ServiceError::Unavailable(
+                "the reply did not stop in time".to_owned(),
+            )),
         }
     }
 

@@ -107,17 +107,20 @@ impl EventBus for LocalEventBus {
             .entry(user_id)
             .or_insert_with(|| broadcast::channel(self.capacity).0)
             .subscribe();
-        Box::pin(futures_util::stream::unfold(receiver, |mut receiver| async move {
-            loop {
-                match receiver.recv().await {
-                    Ok(event) => return Some((event, receiver)),
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, "event subscriber lagged; events skipped");
+        Box::pin(futures_util::stream::unfold(
+            receiver,
+            |mut receiver| async move {
+                loop {
+                    match receiver.recv().await {
+                        Ok(event) => return Some((event, receiver)),
+                        Err(broadcast::error::RecvError::Lagged(missed)) => {
+                            tracing::warn!(missed, "event subscriber lagged; events skipped");
+                        }
+                        Err(broadcast::error::RecvError::Closed) => return None,
                     }
-                    Err(broadcast::error::RecvError::Closed) => return None,
                 }
-            }
-        }))
+            },
+        ))
     }
 }
 
@@ -134,7 +137,9 @@ mod tests {
         let mut a1 = bus.subscribe(alice).await;
         let mut a2 = bus.subscribe(alice).await;
         let mut b = bus.subscribe(bob).await;
-        let event = UserEvent::SessionDeleted { session_id: SessionId::new() };
+        let event = UserEvent::SessionDeleted {
+            session_id: SessionId::new(),
+        };
         bus.publish(alice, event.clone()).await;
         assert_eq!(a1.next().await, Some(event.clone()));
         assert_eq!(a2.next().await, Some(event));

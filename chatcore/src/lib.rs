@@ -28,26 +28,11 @@ mod memory_store;
 mod password;
 mod rate_limit;
 mod store;
-mod tokens;
-pub mod validate;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tokens;
+pub mod validate;
 
-pub use domain::{
-    ChatMessage, ChatSession, MessageStatus, MessageUpdate, NewUser, Role, SessionCursor,
-    UnknownVariant, Usage, User, UserCredentials,
-};
-pub use error::{FieldErrors, ServiceError};
-pub use events::{EventBus, LocalEventBus, UserEvent, UserEventStream};
-pub use ids::{MessageId, SessionId, UserId};
-pub use llm::{
-    Completion, Finish, FinishReason, LlmError, LlmErrorKind, LlmEvent, LlmMessage, LlmProvider,
-    LlmRequest, LlmStream, ProviderState, ProviderStatus,
-};
-pub use memory_store::MemoryStore;
-pub use password::{PasswordError, PasswordHasher};
-pub use store::{ConflictKind, Store, StoreError};
-pub use tokens::{IssuedToken, JwtTokens, TokenError, TokenService, VerifiedToken, DEFAULT_TOKEN_TTL};
 /// Re-exported so that implementations of chatcore's traits need no extra dependency.
 pub use async_trait::async_trait;
 pub use auth_service::{AuthService, AuthSession, Registration, DEFAULT_LOGIN_LIMIT};
@@ -55,8 +40,25 @@ pub use chat_service::{
     ChatConfig, ChatService, SentReply, SessionPage, SessionWithMessages, StartedReply,
     DEFAULT_PAGE_SIZE, DEFAULT_TITLE, MAX_PAGE_SIZE,
 };
+pub use domain::{
+    ChatMessage, ChatSession, MessageStatus, MessageUpdate, NewUser, Role, SessionCursor,
+    UnknownVariant, Usage, User, UserCredentials,
+};
+pub use error::{FieldErrors, ServiceError};
+pub use events::{EventBus, LocalEventBus, UserEvent, UserEventStream};
 pub use generation::{ReplyEvent, ReplyStream};
+pub use ids::{MessageId, SessionId, UserId};
+pub use llm::{
+    Completion, Finish, FinishReason, LlmError, LlmErrorKind, LlmEvent, LlmMessage, LlmProvider,
+    LlmRequest, LlmStream, ProviderState, ProviderStatus,
+};
+pub use memory_store::MemoryStore;
+pub use password::{PasswordError, PasswordHasher};
 pub use rate_limit::SlidingWindow;
+pub use store::{ConflictKind, Store, StoreError};
+pub use tokens::{
+    IssuedToken, JwtTokens, TokenError, TokenService, VerifiedToken, DEFAULT_TOKEN_TTL,
+};
 
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]

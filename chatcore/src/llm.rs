@@ -155,7 +155,11 @@ impl fmt::Display for LlmError {
 
 impl LlmError {
     /// A new error with no output sent and no retry hint.
-    pub fn new(provider: impl Into<String>, kind: LlmErrorKind, message: impl Into<String>) -> Self {
+    pub fn new(
+        provider: impl Into<String>,
+        kind: LlmErrorKind,
+        message: impl Into<String>,
+    ) -> Self {
         LlmError {
             provider: provider.into(),
             kind,

@@ -41,11 +41,7 @@ impl MemoryStore {
     }
 }
 
-fn live_session<'a>(
-    tables: &'a mut Tables,
-    user_id: UserId,
-    id: SessionId,
-) -> Option<&'a mut ChatSession> {
+fn live_session(tables: &mut Tables, user_id: UserId, id: SessionId) -> Option<&mut ChatSession> {
     match tables.sessions.get_mut(&id) {
         Some((session, false)) if session.user_id == user_id => Some(session),
         _ => None,
@@ -92,10 +88,7 @@ impl Store for MemoryStore {
         Ok(self.tables().users.get(&id).map(|c| c.user.clone()))
     }
 
-    async fn find_user_by_email(
-        &self,
-        email: &str,
-    ) -> Result<Option<UserCredentials>, StoreError> {
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserCredentials>, StoreError> {
         let email = email.to_lowercase();
         Ok(self
             .tables()
@@ -143,7 +136,7 @@ impl Store for MemoryStore {
                 None => true,
             })
             .collect();
-        sessions.sort_by(|a, b| (b.updated_at, b.id).cmp(&(a.updated_at, a.id)));
+        sessions.sort_by_key(|s| std::cmp::Reverse((s.updated_at, s.id)));
         sessions.truncate(limit as usize);
         Ok(sessions)
     }
@@ -238,7 +231,7 @@ impl Store for MemoryStore {
             .get(&session_id)
             .cloned()
             .unwrap_or_default();
-        list.sort_by(|a, b| (a.timestamp, a.id).cmp(&(b.timestamp, b.id)));
+        list.sort_by_key(|m| (m.timestamp, m.id));
         Ok(list)
     }
 

@@ -56,7 +56,8 @@ impl PasswordHasher {
 
     /// Cheap parameters (m = 8 KiB, t = 1) for tests only: never in production.
     pub fn insecure_fast_for_tests() -> Result<Self, PasswordError> {
-        let params = Params::new(8, 1, 1, None).map_err(|e| PasswordError::Params(e.to_string()))?;
+        let params =
+            Params::new(8, 1, 1, None).map_err(|e| PasswordError::Params(e.to_string()))?;
         Self::with_params(params, 4)
     }
 

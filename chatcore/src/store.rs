@@ -65,8 +65,7 @@ pub trait Store: Send + Sync + 'static {
     async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError>;
 
     /// A user and password hash by email, compared case-insensitively.
-    async fn find_user_by_email(&self, email: &str)
-        -> Result<Option<UserCredentials>, StoreError>;
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserCredentials>, StoreError>;
 
     /// Whether a username is taken, compared case-insensitively.
     async fn username_exists(&self, username: &str) -> Result<bool, StoreError>;
@@ -145,10 +144,7 @@ impl<T: Store + ?Sized> Store for Arc<T> {
     async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
         (**self).get_user(id).await
     }
-    async fn find_user_by_email(
-        &self,
-        email: &str,
-    ) -> Result<Option<UserCredentials>, StoreError> {
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserCredentials>, StoreError> {
         (**self).find_user_by_email(email).await
     }
     async fn username_exists(&self, username: &str) -> Result<bool, StoreError> {

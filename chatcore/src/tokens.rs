@@ -254,7 +254,10 @@ mod tests {
             Uuid::new_v4()
         )
         .as_bytes());
-        for token in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
+        for token in [
+            format!("{header}.{payload}."),
+            format!("{header}.{payload}"),
+        ] {
             assert_eq!(tokens.verify(&token).await, Err(TokenError::Invalid));
         }
     }

@@ -125,7 +125,10 @@ pub fn content(raw: &str) -> Result<&str, ServiceError> {
         ));
     }
     if raw.contains('\0') {
-        return Err(ServiceError::field("content", "must not contain NUL characters"));
+        return Err(ServiceError::field(
+            "content",
+            "must not contain NUL characters",
+        ));
     }
     Ok(raw)
 }
@@ -143,7 +146,10 @@ pub fn title(raw: &str) -> Result<String, ServiceError> {
         ));
     }
     if title.contains('\0') {
-        return Err(ServiceError::field("title", "must not contain NUL characters"));
+        return Err(ServiceError::field(
+            "title",
+            "must not contain NUL characters",
+        ));
     }
     Ok(title.to_owned())
 }
@@ -182,7 +188,15 @@ mod tests {
     #[test]
     fn emails_are_normalised_and_checked() {
         assert_eq!(email("  Alice@Example.COM ").unwrap(), "alice@example.com");
-        for bad in ["", "alice", "alice@", "@example.com", "alice@localhost", "a b@example.com", "alice@@example.com"] {
+        for bad in [
+            "",
+            "alice",
+            "alice@",
+            "@example.com",
+            "alice@localhost",
+            "a b@example.com",
+            "alice@@example.com",
+        ] {
             assert!(email(bad).is_err(), "{bad:?} accepted");
         }
     }
@@ -205,7 +219,10 @@ mod tests {
         assert!(username(&"a".repeat(33)).is_err());
         assert_eq!(username_from_email("Jo+tag@example.com"), "Jotag");
         assert_eq!(username_from_email("x@example.com"), "xuser");
-        assert_eq!(username_from_email(&format!("{}@example.com", "a".repeat(40))).len(), 24);
+        assert_eq!(
+            username_from_email(&format!("{}@example.com", "a".repeat(40))).len(),
+            24
+        );
     }
 
     #[test]
@@ -227,7 +244,10 @@ mod tests {
 
     #[test]
     fn derived_titles_are_short() {
-        assert_eq!(derive_title("How do I   bake\nbread?"), "How do I bake bread?");
+        assert_eq!(
+            derive_title("How do I   bake\nbread?"),
+            "How do I bake bread?"
+        );
         assert_eq!(
             derive_title("one two three four five six seven eight nine ten"),
             "one two three four five six seven eight"

@@ -302,7 +302,12 @@ fn message_at(
     }
 }
 
-async fn append(store: &dyn Store, session_id: SessionId, role: Role, content: &str) -> ChatMessage {
+async fn append(
+    store: &dyn Store,
+    session_id: SessionId,
+    role: Role,
+    content: &str,
+) -> ChatMessage {
     store
         .append_message(message_at(
             session_id,
@@ -396,12 +401,16 @@ pub async fn username_conflict_is_case_insensitive(store: &dyn Store) {
         .await
         .expect("create_user");
     assert_conflict(
-        store.create_user(new_user("other@example.com", "alice")).await,
+        store
+            .create_user(new_user("other@example.com", "alice"))
+            .await,
         ConflictKind::Username,
         "username differing in case",
     );
     assert_conflict(
-        store.create_user(new_user("third@example.com", "Alice")).await,
+        store
+            .create_user(new_user("third@example.com", "Alice"))
+            .await,
         ConflictKind::Username,
         "same username",
     );
@@ -453,7 +462,11 @@ pub async fn duplicate_ids_are_conflicts(store: &dyn Store) {
 /// `find_user_by_email` ignores case and returns the password hash.
 pub async fn find_user_by_email_is_case_insensitive(store: &dyn Store) {
     let created = user(store, "alice").await;
-    for probe in ["alice@example.com", "ALICE@Example.COM", "Alice@example.com"] {
+    for probe in [
+        "alice@example.com",
+        "ALICE@Example.COM",
+        "Alice@example.com",
+    ] {
         let found = store
             .find_user_by_email(probe)
             .await
@@ -476,7 +489,10 @@ pub async fn username_exists_is_case_insensitive(store: &dyn Store) {
         .await
         .expect("create_user");
     for probe in ["Alice", "alice", "ALICE"] {
-        assert!(store.username_exists(probe).await.expect("exists"), "{probe}");
+        assert!(
+            store.username_exists(probe).await.expect("exists"),
+            "{probe}"
+        );
     }
     assert!(!store.username_exists("alicia").await.expect("exists"));
     assert!(!store.username_exists("").await.expect("exists"));
@@ -500,7 +516,10 @@ pub async fn create_and_get_session(store: &dyn Store) {
     assert_eq!(list_all(store, alice.id).await, vec![new]);
 
     let explicit = session_at(alice.id, "Holiday plans", true, clock::now());
-    let created = store.create_session(explicit.clone()).await.expect("create");
+    let created = store
+        .create_session(explicit.clone())
+        .await
+        .expect("create");
     assert!(created.title_explicit);
     let read = store.get_session(alice.id, explicit.id).await.expect("get");
     assert_eq!(read, Some(explicit));
@@ -604,10 +623,7 @@ pub async fn list_sessions_newest_first_ties_by_id_desc(store: &dyn Store) {
         store.create_session(s.clone()).await.expect("create");
     }
     let deleted = session_at(alice.id, "deleted", false, base + Duration::seconds(9));
-    store
-        .create_session(deleted.clone())
-        .await
-        .expect("create");
+    store.create_session(deleted.clone()).await.expect("create");
     store
         .delete_session(alice.id, deleted.id)
         .await
@@ -675,7 +691,11 @@ pub async fn list_sessions_pages_with_cursor(store: &dyn Store) {
     }
     let unique: HashSet<SessionId> = seen.iter().map(|s| s.id).collect();
     assert_eq!(unique.len(), seen.len(), "a session appeared on two pages");
-    assert_eq!(ids(&seen), ids(&all), "paging skipped or reordered sessions");
+    assert_eq!(
+        ids(&seen),
+        ids(&all),
+        "paging skipped or reordered sessions"
+    );
     assert_eq!(seen, all);
 
     // A cursor past the end gives an empty page.
@@ -841,7 +861,13 @@ pub async fn messages_ordered_by_timestamp_then_id(store: &dyn Store) {
         } else {
             Role::Assistant
         };
-        let mut m = message_at(s.id, role, &format!("same {i}"), MessageStatus::Complete, ts);
+        let mut m = message_at(
+            s.id,
+            role,
+            &format!("same {i}"),
+            MessageStatus::Complete,
+            ts,
+        );
         m.id = *id;
         expected.push(m);
     }
@@ -896,7 +922,10 @@ pub async fn messages_ordered_at_microsecond_precision(store: &dyn Store) {
     expected.sort_by_key(|m| m.timestamp);
     let listed = store.list_messages(s.id).await.expect("list");
     assert_eq!(listed, expected);
-    let stamps: Vec<i64> = listed.iter().map(|m| m.timestamp.timestamp_micros()).collect();
+    let stamps: Vec<i64> = listed
+        .iter()
+        .map(|m| m.timestamp.timestamp_micros())
+        .collect();
     assert_eq!(
         stamps,
         vec![base, base + 1, base + 2, base + 500, base + 999]
@@ -1195,11 +1224,7 @@ pub async fn timestamps_round_trip_with_microsecond_precision(store: &dyn Store)
     new.created_at = created;
     let u = store.create_user(new.clone()).await.expect("create_user");
     assert_eq!(u.created_at, created);
-    let read = store
-        .get_user(new.id)
-        .await
-        .expect("get")
-        .expect("user");
+    let read = store.get_user(new.id).await.expect("get").expect("user");
     assert_eq!(read.created_at, created);
     assert_eq!(read.updated_at, created);
     let creds = store
@@ -1225,13 +1250,7 @@ pub async fn timestamps_round_trip_with_microsecond_precision(store: &dyn Store)
     assert_eq!(read.updated_at, session_updated);
 
     let stamp = micros(1_763_771_553_000_002);
-    let m = message_at(
-        s.id,
-        Role::User,
-        "tick",
-        MessageStatus::Complete,
-        stamp,
-    );
+    let m = message_at(s.id, Role::User, "tick", MessageStatus::Complete, stamp);
     store.append_message(m).await.expect("append");
     let listed = store.list_messages(s.id).await.expect("list");
     assert_eq!(listed[0].timestamp, stamp);

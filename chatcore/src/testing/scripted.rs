@@ -77,7 +77,11 @@ impl ScriptedProvider {
             if !delay.is_zero() {
                 script.push(ScriptStep::Sleep(delay));
             }
-            let piece = if i == 0 { word.to_owned() } else { format!(" {word}") };
+            let piece = if i == 0 {
+                word.to_owned()
+            } else {
+                format!(" {word}")
+            };
             script.push(ScriptStep::Text(piece));
         }
         Self::new(name).with_default(script)
@@ -138,44 +142,48 @@ impl LlmProvider for ScriptedProvider {
         let name = self.name.clone();
         let model = self.model.clone();
         let state = (VecDeque::from(script), false, 0u32, false);
-        let stream = futures_util::stream::unfold(state, move |(mut steps, mut sent, mut n, done)| {
-            let name = name.clone();
-            let model = model.clone();
-            async move {
-                if done {
-                    return None;
-                }
-                loop {
-                    match steps.pop_front() {
-                        Some(ScriptStep::Text(text)) => {
-                            sent = true;
-                            n += 1;
-                            return Some((Ok(LlmEvent::Delta(text)), (steps, sent, n, false)));
-                        }
-                        Some(ScriptStep::Sleep(pause)) => tokio::time::sleep(pause).await,
-                        Some(ScriptStep::Fail(kind)) => {
-                            let error = LlmError::new(&name, kind, "scripted failure")
-                                .with_output_sent(sent);
-                            return Some((Err(error), (steps, sent, n, true)));
-                        }
-                        Some(ScriptStep::Hang) => std::future::pending::<()>().await,
-                        Some(ScriptStep::Truncate) => return None,
-                        None => {
-                            let finish = Finish {
-                                provider: name.clone(),
-                                model: model.clone(),
-                                reason: FinishReason::Stop,
-                                usage: Some(Usage {
-                                    prompt_tokens: 1,
-                                    completion_tokens: n,
-                                }),
-                            };
-                            return Some((Ok(LlmEvent::Finished(finish)), (steps, sent, n, true)));
+        let stream =
+            futures_util::stream::unfold(state, move |(mut steps, mut sent, mut n, done)| {
+                let name = name.clone();
+                let model = model.clone();
+                async move {
+                    if done {
+                        return None;
+                    }
+                    loop {
+                        match steps.pop_front() {
+                            Some(ScriptStep::Text(text)) => {
+                                sent = true;
+                                n += 1;
+                                return Some((Ok(LlmEvent::Delta(text)), (steps, sent, n, false)));
+                            }
+                            Some(ScriptStep::Sleep(pause)) => tokio::time::sleep(pause).await,
+                            Some(ScriptStep::Fail(kind)) => {
+                                let error = LlmError::new(&name, kind, "scripted failure")
+                                    .with_output_sent(sent);
+                                return Some((Err(error), (steps, sent, n, true)));
+                            }
+                            Some(ScriptStep::Hang) => std::future::pending::<()>().await,
+                            Some(ScriptStep::Truncate) => return None,
+                            None => {
+                                let finish = Finish {
+                                    provider: name.clone(),
+                                    model: model.clone(),
+                                    reason: FinishReason::Stop,
+                                    usage: Some(Usage {
+                                        prompt_tokens: 1,
+                                        completion_tokens: n,
+                                    }),
+                                };
+                                return Some((
+                                    Ok(LlmEvent::Finished(finish)),
+                                    (steps, sent, n, true),
+                                ));
+                            }
                         }
                     }
                 }
-            }
-        });
+            });
         Ok(Box::pin(stream))
     }
 }
