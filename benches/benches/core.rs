@@ -2,6 +2,8 @@
 //! (to document its cost), and the fan-out of a reply's deltas to 1, 10 and
 //! 100 subscribers beside a bare `tokio::sync::broadcast` baseline.
 
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,7 +41,9 @@ fn jwt(c: &mut Criterion) {
 fn password(c: &mut Criterion) {
     let rt = runtime();
     let hasher = PasswordHasher::new().expect("hasher");
-    let phc = rt.block_on(hasher.hash("correct horse battery")).expect("hash");
+    let phc = rt
+        .block_on(hasher.hash("correct horse battery"))
+        .expect("hash");
     let mut group = c.benchmark_group("password");
     group.sample_size(10);
     group.bench_function("verify_owasp_argon2id", |b| {
@@ -134,12 +138,8 @@ fn fanout(c: &mut Criterion) {
         flush_interval: Duration::from_secs(1),
         ..ChatConfig::default()
     };
-    let chat = ChatService::with_config(
-        store,
-        provider,
-        Arc::new(LocalEventBus::default()),
-        config,
-    );
+    let chat =
+        ChatService::with_config(store, provider, Arc::new(LocalEventBus::default()), config);
     let mut group = c.benchmark_group("reply_fanout");
     group.throughput(Throughput::Elements(DELTAS as u64));
     for subscribers in [1usize, 10, 100] {

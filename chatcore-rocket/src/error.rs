@@ -73,7 +73,11 @@ impl ApiError {
 
     /// 500 `internal`.
     pub fn internal() -> Self {
-        Self::new(Status::InternalServerError, "internal", "internal server error")
+        Self::new(
+            Status::InternalServerError,
+            "internal",
+            "internal server error",
+        )
     }
 
     /// The JSON body.

@@ -6,9 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use chatcore::{
-    AuthService, JwtTokens, MemoryStore, PasswordHasher, Registration, ServiceError, TokenService,
-};
+use chatcore::{AuthService, JwtTokens, MemoryStore, PasswordHasher, Registration, ServiceError};
 
 fn service() -> AuthService {
     let tokens = Arc::new(JwtTokens::new(b"auth-service-test-secret-0123456789"));

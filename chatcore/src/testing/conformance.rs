@@ -632,7 +632,7 @@ pub async fn list_sessions_newest_first_ties_by_id_desc(store: &dyn Store) {
     store.create_session(foreign).await.expect("create");
 
     let mut expected = make.clone();
-    expected.sort_by(|a, b| (b.updated_at, b.id).cmp(&(a.updated_at, a.id)));
+    expected.sort_by_key(|s| std::cmp::Reverse((s.updated_at, s.id)));
     let listed = list_all(store, alice.id).await;
     assert_eq!(listed, expected);
     // The three ties come first, by id descending.
@@ -665,7 +665,7 @@ pub async fn list_sessions_pages_with_cursor(store: &dyn Store) {
         store.create_session(s.clone()).await.expect("create");
         all.push(s);
     }
-    all.sort_by(|a, b| (b.updated_at, b.id).cmp(&(a.updated_at, a.id)));
+    all.sort_by_key(|s| std::cmp::Reverse((s.updated_at, s.id)));
 
     let mut seen: Vec<ChatSession> = Vec::new();
     let mut cursor = None;
@@ -968,7 +968,7 @@ pub async fn concurrent_appends_are_all_stored(store: Arc<dyn Store>) {
     let listed = store.list_messages(s.id).await.expect("list");
     assert_eq!(listed.len(), 50);
     let mut expected = written;
-    expected.sort_by(|a, b| (a.timestamp, a.id).cmp(&(b.timestamp, b.id)));
+    expected.sort_by_key(|m| (m.timestamp, m.id));
     assert_eq!(listed, expected);
     let latest = expected.last().expect("messages").timestamp;
     let read = store

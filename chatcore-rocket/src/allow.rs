@@ -1,0 +1,190 @@
+//! 405 `method_not_allowed` (with `Allow`) and `OPTIONS` for chatcore's paths.
+//!
+//! Rocket answers a known path with an unknown method by 404. chatcore adds,
+//! for every path it serves, low-ranked routes for the other methods that
+//! answer 405 with the allowed ones, and an `OPTIONS` route answering 204
+//! (which also serves CORS preflights). The table comes from the real routes,
+//! so it cannot drift from them.
+
+use rocket::http::{Method, Status};
+use rocket::outcome::Outcome;
+use rocket::request::Request;
+use rocket::response::Response;
+use rocket::route::{self, Handler, Route};
+use rocket::Data;
+
+use crate::error::ApiError;
+
+/// Rank of the 405 / OPTIONS routes: after every normal route (and after a
+/// `FileServer`, whose default rank is 10).
+pub const FALLBACK_RANK: isize = 100;
+
+const METHODS: [Method; 5] = [
+    Method::Get,
+    Method::Post,
+    Method::Put,
+    Method::Patch,
+    Method::Delete,
+];
+
+/// The methods served on one path.
+#[derive(Clone, Debug)]
+pub(crate) struct PathMethods {
+    /// Unmounted Rocket pattern, e.g. `/chat/sessions/<session_id>`.
+    pub(crate) path: String,
+    /// Methods with a route, in the order of [`METHODS`].
+    pub(crate) methods: Vec<Method>,
+}
+
+impl PathMethods {
+    pub(crate) fn allow(&self) -> String {
+        self.methods
+            .iter()
+            .map(|m| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Groups routes by path, keeping the first-seen order of paths.
+pub(crate) fn group(routes: &[Route]) -> Vec<PathMethods> {
+    let mut groups: Vec<PathMethods> = Vec::new();
+    for route in routes {
+        let path = route.uri.path().to_owned();
+        let index = match groups.iter().position(|g| g.path == path) {
+            Some(index) => index,
+            None => {
+                groups.push(PathMethods {
+                    path,
+                    methods: Vec::new(),
+                });
+                groups.len() - 1
+            }
+        };
+        let methods = &mut groups[index].methods;
+        if !methods.contains(&route.method) {
+            methods.push(route.method);
+        }
+    }
+    for group in &mut groups {
+        group
+            .methods
+            .sort_by_key(|m| METHODS.iter().position(|x| x == m).unwrap_or(METHODS.len()));
+    }
+    groups
+}
+
+/// The 405 and OPTIONS routes for `groups`.
+pub(crate) fn fallback_routes(groups: &[PathMethods]) -> Vec<Route> {
+    let mut routes = Vec::new();
+    for group in groups {
+        let allow = group.allow();
+        for method in METHODS {
+            if !group.methods.contains(&method) {
+                let handler = Answer {
+                    allow: allow.clone(),
+                    options: false,
+                };
+                routes.push(Route::ranked(FALLBACK_RANK, method, &group.path, handler));
+            }
+        }
+        let handler = Answer {
+            allow: format!("{allow}, OPTIONS"),
+            options: true,
+        };
+        routes.push(Route::ranked(
+            FALLBACK_RANK,
+            Method::Options,
+            &group.path,
+            handler,
+        ));
+    }
+    routes
+}
+
+#[derive(Clone)]
+struct Answer {
+    allow: String,
+    options: bool,
+}
+
+#[rocket::async_trait]
+impl Handler for Answer {
+    async fn handle<'r>(&self, req: &'r Request<'_>, _data: Data<'r>) -> route::Outcome<'r> {
+        if self.options {
+            let response = Response::build()
+                .status(Status::NoContent)
+                .raw_header("Allow", self.allow.clone())
+                .finalize();
+            return Outcome::Success(response);
+        }
+        let mut error = ApiError::new(
+            Status::MethodNotAllowed,
+            "method_not_allowed",
+            format!(
+                "{} is not allowed here (allowed: {})",
+                req.method(),
+                self.allow
+            ),
+        );
+        error.allow = Some(self.allow.clone());
+        route::Outcome::from(req, error)
+    }
+}
+
+/// The paths chatcore serves, for an application that needs to tell API
+/// requests from its own (e.g. an SPA fallback that must not answer API
+/// paths with `index.html`). Managed by [`crate::Chatcore::attach`]; read it
+/// with `rocket.state::<ApiPaths>()`.
+#[derive(Clone, Debug)]
+pub struct ApiPaths {
+    patterns: Vec<(Vec<String>, Vec<Method>)>,
+}
+
+fn segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+impl ApiPaths {
+    pub(crate) fn new(base: &str, groups: &[PathMethods]) -> Self {
+        let base = segments(base);
+        let patterns = groups
+            .iter()
+            .map(|g| {
+                let pattern = base.iter().cloned().chain(segments(&g.path)).collect();
+                (pattern, g.methods.clone())
+            })
+            .collect();
+        ApiPaths { patterns }
+    }
+
+    fn find(&self, path: &str) -> impl Iterator<Item = &[Method]> {
+        let parts = segments(path);
+        self.patterns
+            .iter()
+            .filter(move |(pattern, _)| {
+                pattern.len() == parts.len()
+                    && pattern
+                        .iter()
+                        .zip(&parts)
+                        .all(|(p, s)| (p.starts_with('<') && p.ends_with('>')) || p == s)
+            })
+            .map(|(_, methods)| methods.as_slice())
+    }
+
+    /// Whether `path` (absolute, without query) is one of chatcore's routes,
+    /// whatever the method.
+    pub fn matches(&self, path: &str) -> bool {
+        self.find(path).next().is_some()
+    }
+
+    /// Whether chatcore has a `method` route for `path` (e.g. an SPA
+    /// fallback may answer a browser's `GET /auth/login` page load, which
+    /// the API only knows as `POST`).
+    pub fn allows(&self, method: Method, path: &str) -> bool {
+        self.find(path).any(|methods| methods.contains(&method))
+    }
+}

@@ -1,0 +1,136 @@
+//! [`ApiJson`]: a JSON body guard with the API's exact error rules.
+
+use rocket::data::{self, ByteUnit, Data, FromData};
+use rocket::http::Status;
+use rocket::outcome::Outcome;
+use rocket::request::Request;
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
+
+use crate::error::ApiError;
+
+/// The largest JSON body accepted by default: 64 KiB.
+pub const DEFAULT_JSON_LIMIT: u64 = 64 * 1024;
+
+/// The body-size limit in force, managed by [`crate::Chatcore`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct JsonLimit(pub(crate) u64);
+
+/// A JSON request body.
+///
+/// Unlike `rocket::serde::json::Json`, its limit does not depend on the
+/// application's `limits.json` and its failures are [`ApiError`]s:
+/// an empty or syntactically broken body is 400 `bad_request`, valid JSON of
+/// the wrong shape (missing field, wrong type) is 422 `validation_error`, a
+/// body over the limit (64 KiB by default) is 413 `payload_too_large`.
+/// Take it as `Result<ApiJson<T>, ApiError>` and use `?`.
+#[derive(Clone, Debug)]
+pub struct ApiJson<T>(pub T);
+
+#[rocket::async_trait]
+impl<'r, T: DeserializeOwned> FromData<'r> for ApiJson<T> {
+    type Error = ApiError;
+
+    async fn from_data(req: &'r Request<'_>, data: Data<'r>) -> data::Outcome<'r, Self> {
+        let limit = req
+            .rocket()
+            .state::<JsonLimit>()
+            .map_or(DEFAULT_JSON_LIMIT, |l| l.0);
+        match read(data, limit).await {
+            Ok(value) => Outcome::Success(ApiJson(value)),
+            Err(error) => Outcome::Error((error.status, error)),
+        }
+    }
+}
+
+async fn read<T: DeserializeOwned>(data: Data<'_>, limit: u64) -> Result<T, ApiError> {
+    let bytes = data
+        .open(ByteUnit::from(limit))
+        .into_bytes()
+        .await
+        .map_err(|_| ApiError::bad_request("the request body could not be read"))?;
+    if !bytes.is_complete() {
+        return Err(ApiError::new(
+            Status::PayloadTooLarge,
+            "payload_too_large",
+            format!("the JSON body is larger than {limit} bytes"),
+        ));
+    }
+    parse(&bytes.value)
+}
+
+/// Parses a body with the API's rules (400 for malformed, 422 for wrong shape).
+pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::bad_request(
+            "the request body is empty; expected JSON",
+        ));
+    }
+    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
+        Category::Data => {
+            let text = strip_position(&e.to_string());
+            let mut error = ApiError::validation(format!("invalid body: {text}"));
+            if let Some(field) = missing_field(&text) {
+                let mut fields = chatcore::FieldErrors::new();
+                fields.insert(field.to_owned(), "is required".to_owned());
+                error.fields = Some(fields);
+            }
+            error
+        }
+        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(format!(
+            "malformed JSON: {}",
+            strip_position(&e.to_string())
+        )),
+    })
+}
+
+/// `missing field `x` at line 1 column 2` -> `missing field `x``.
+fn strip_position(text: &str) -> String {
+    match text.rfind(" at line ") {
+        Some(at) => text[..at].to_owned(),
+        None => text.to_owned(),
+    }
+}
+
+fn missing_field(text: &str) -> Option<&str> {
+    let rest = text.strip_prefix("missing field `")?;
+    rest.split('`').next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dto::SendBody;
+
+    #[test]
+    fn classifies_errors() {
+        assert_eq!(
+            parse::<SendBody>(b"").unwrap_err().status,
+            Status::BadRequest
+        );
+        assert_eq!(
+            parse::<SendBody>(b"  ").unwrap_err().status,
+            Status::BadRequest
+        );
+        assert_eq!(
+            parse::<SendBody>(b"{").unwrap_err().status,
+            Status::BadRequest
+        );
+        assert_eq!(
+            parse::<SendBody>(b"{\"a\":}").unwrap_err().status,
+            Status::BadRequest
+        );
+        let missing = parse::<SendBody>(b"{\"content\":\"x\"}").unwrap_err();
+        assert_eq!(missing.status, Status::UnprocessableEntity);
+        assert!(missing.fields.unwrap().contains_key("session_id"));
+        let wrong = parse::<SendBody>(b"{\"session_id\":1,\"content\":\"x\"}").unwrap_err();
+        assert_eq!(wrong.status, Status::UnprocessableEntity);
+        let not_uuid =
+            parse::<SendBody>(b"{\"session_id\":\"nope\",\"content\":\"x\"}").unwrap_err();
+        assert_eq!(not_uuid.status, Status::UnprocessableEntity);
+        assert_eq!(
+            parse::<SendBody>(b"[]").unwrap_err().status,
+            Status::UnprocessableEntity
+        );
+    }
+}

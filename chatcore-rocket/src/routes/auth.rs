@@ -1,0 +1,65 @@
+//! `/auth/*`: register, login, me, refresh.
+
+use chatcore::Registration;
+use rocket::http::Status;
+use rocket::serde::json::Json;
+use rocket::{get, post, routes, Request, Route, State};
+
+use crate::dto::{LoginBody, RegisterBody, TokenDto, UserDto};
+use crate::error::ApiError;
+use crate::guard::AuthUser;
+use crate::json::ApiJson;
+use crate::state::ApiState;
+
+pub(crate) fn routes() -> Vec<Route> {
+    routes![register, login, me, refresh]
+}
+
+/// The client's address as Rocket sees it (`ip_header`, else the peer).
+struct ClientIp(Option<std::net::IpAddr>);
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for ClientIp {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
+        rocket::outcome::Outcome::Success(ClientIp(req.client_ip()))
+    }
+}
+
+#[post("/auth/register", data = "<body>")]
+async fn register(
+    state: &State<ApiState>,
+    body: Result<ApiJson<RegisterBody>, ApiError>,
+) -> Result<(Status, Json<TokenDto>), ApiError> {
+    let body = body?.0;
+    let registration = Registration {
+        email: body.email,
+        password: body.password,
+        username: body.username,
+    };
+    let session = state.auth.register(registration).await?;
+    Ok((Status::Created, Json(TokenDto::from(&session))))
+}
+
+#[post("/auth/login", data = "<body>")]
+async fn login(
+    state: &State<ApiState>,
+    ip: ClientIp,
+    body: Result<ApiJson<LoginBody>, ApiError>,
+) -> Result<Json<TokenDto>, ApiError> {
+    let body = body?.0;
+    let session = state.auth.login(&body.email, &body.password, ip.0).await?;
+    Ok(Json(TokenDto::from(&session)))
+}
+
+#[get("/auth/me")]
+async fn me(user: AuthUser) -> Json<UserDto> {
+    Json(UserDto::from(&user.user))
+}
+
+#[post("/auth/refresh")]
+async fn refresh(state: &State<ApiState>, user: AuthUser) -> Result<Json<TokenDto>, ApiError> {
+    let session = state.auth.refresh(user.user.id).await?;
+    Ok(Json(TokenDto::from(&session)))
+}

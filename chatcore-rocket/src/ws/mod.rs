@@ -1,0 +1,107 @@
+//! `GET /ws`: the real-time channel of API.md ("Real-time channel").
+//!
+//! # Lifecycle
+//!
+//! - The socket is upgraded with `rocket_ws`; incoming messages are limited to
+//!   `MAX_MESSAGE_SIZE` (a bigger one closes the socket with 1009).
+//! - The first client frame must be `{"type":"auth","token":"<jwt>"}` within
+//!   `ApiConfig::ws_auth_timeout`. A timeout, a first frame that is not a
+//!   valid `auth` frame, or a bad / expired token closes the socket with
+//!   **4401** (1011 if the token could not be checked because a dependency is
+//!   down). Then `{"type":"ready","user","expires_at"}`.
+//! - `token_expiring` is sent `ApiConfig::token_expiry_notice` before the
+//!   token expires (at once when already inside that window); at expiry the
+//!   socket closes with 4401. An `auth` frame with a fresh token of the same
+//!   user is answered with a new `ready` and restarts both timers. A re-auth
+//!   that fails gets an `error` frame (`unauthorized`; `forbidden` for another
+//!   user's token) and the socket keeps its current token.
+//! - A socket idle for `ApiConfig::keepalive` gets a WebSocket Ping; after two
+//!   unanswered pings it is closed (1001). A client that does not take a frame
+//!   within 30 s is dropped. Server shutdown closes sockets with 1001.
+//!
+//! # Frames after auth
+//!
+//! - Text that is not JSON, not an object, or has a missing / unknown `type`:
+//!   `error` `bad_request`; a known `type` with missing or mistyped fields
+//!   (a malformed UUID, ...): `error` `validation_error` (the REST 400 / 422
+//!   split). Binary frames: `bad_request`. The socket stays open.
+//! - Every client frame may carry a `request_id` (string of at most 256
+//!   characters, or number); it is echoed in the frames answering it.
+//! - `send`: as `POST /chat/stream` (same validation, conflict and rate-limit
+//!   errors as `error` frames with the REST codes, plus `retry_after` /
+//!   `fields` where REST has them). The sender follows the reply.
+//! - `subscribe`: `snapshot` (text so far), then the reply's frames; nothing
+//!   running: `error` `not_found`. Subscribing again to the same reply
+//!   replaces the first subscription (a new snapshot).
+//! - `stop`: stops the reply; nothing running: `error` `not_found`. Success
+//!   has no frame of its own: followers get `done` (status `stopped`), other
+//!   sockets the stored message.
+//! - `ping`: `pong`.
+//! - A socket follows at most `MAX_FOLLOWED` (32) replies at once
+//!   (`error` `rate_limited` beyond).
+//!
+//! # Following a reply
+//!
+//! A followed reply produces `delta` {request_id?, session_id, message_id,
+//! text}… then `done` {request_id?, session_id, message, provider}, or, on
+//! failure, a `message` frame with the stored message (status `error`) then
+//! `error` {request_id?, code, message, session_id, message_id}.
+//!
+//! # Multi-device sync and the no-duplicate rule
+//!
+//! Each socket subscribes to its user's [`chatcore::EventBus`] and forwards
+//! `message`, `session_updated` and `session_deleted` frames, whoever made
+//! the change (REST or another socket, the sender's included).
+//!
+//! **Rule:** a socket reports each message of a reply it follows through the
+//! reply path only, never also through the bus. For its own `send` it gets
+//! `message` (user message, with `request_id`) and `message` (assistant
+//! message, `streaming`, with `request_id`) right after the reply starts, then
+//! `delta`… and `done` / `error` carrying the final state; the bus `message`
+//! events of those two messages (including the final assistant message) are
+//! dropped on that socket. A `subscribe`d reply's assistant message is
+//! reported by `snapshot` and `done` / `error`, and its bus events from the
+//! subscription on are dropped likewise. This is deterministic: the ids are
+//! registered before the socket reads its bus again, and chatcore publishes
+//! those events only after the reply started (the final one after the
+//! reply's outcome is known). Every other socket of the user receives all of
+//! them as plain `message` frames (no `request_id`).
+
+mod connection;
+mod follows;
+mod handshake;
+mod protocol;
+#[cfg(test)]
+mod tests;
+
+use rocket::{Route, Shutdown, State};
+use rocket_ws::{Channel, WebSocket};
+
+use crate::state::ApiState;
+
+/// Largest incoming message (and frame): 64 KiB.
+pub(crate) const MAX_MESSAGE_SIZE: usize = 64 * 1024;
+
+/// The WebSocket route (`GET /ws`), to mount at `/`.
+pub(crate) fn routes() -> Vec<Route> {
+    rocket::routes![connect]
+}
+
+fn socket_config() -> rocket_ws::Config {
+    rocket_ws::Config {
+        max_message_size: Some(MAX_MESSAGE_SIZE),
+        max_frame_size: Some(MAX_MESSAGE_SIZE),
+        ..Default::default()
+    }
+}
+
+#[rocket::get("/ws")]
+fn connect(ws: WebSocket, state: &State<ApiState>, shutdown: Shutdown) -> Channel<'static> {
+    let state = state.inner().clone();
+    ws.config(socket_config()).channel(move |socket| {
+        Box::pin(async move {
+            connection::run(socket, state, shutdown).await;
+            Ok(())
+        })
+    })
+}

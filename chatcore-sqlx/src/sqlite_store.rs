@@ -1,0 +1,563 @@
+//! [`SqliteStore`]: a [`Store`] on SQLite.
+//!
+//! Ids are 16-byte UUID blobs and times INTEGER microseconds since the Unix
+//! epoch, so both round-trip losslessly and sort exactly. Connections run in
+//! WAL mode with `synchronous = NORMAL`, foreign keys on and a 5 s busy
+//! timeout; multi-statement writes start with `BEGIN IMMEDIATE`, so they take
+//! the write lock up front and never fail with `SQLITE_BUSY` half-way.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chatcore::{
+    ChatMessage, ChatSession, ConflictKind, MessageId, MessageUpdate, NewUser, SessionCursor,
+    SessionId, Store, StoreError, User, UserCredentials, UserId,
+};
+use chrono::{DateTime, Utc};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::Row;
+
+use crate::config::PoolConfig;
+use crate::error::{backend, is_foreign_key_violation, is_unique_violation, Error};
+use crate::rows;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+const USER_COLUMNS: &str = "id, email, username, password_hash, created_at, updated_at";
+const SESSION_COLUMNS: &str = "id, user_id, title, title_explicit, created_at, updated_at";
+const MESSAGE_COLUMNS: &str = "id, session_id, role, content, status, provider, model, \
+                               prompt_tokens, completion_tokens, timestamp";
+
+/// A [`Store`] on SQLite (a file, or `sqlite::memory:`).
+///
+/// Cheap to clone: clones share the pool.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Pool size for a database file when [`PoolConfig`] sets none.
+    pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
+    /// How long a connection waits for another one's write lock.
+    pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+    /// Opens (creating it if missing) the database at `url`, e.g.
+    /// `sqlite://chatcore.db`, `sqlite:data/chat.db` or `sqlite::memory:`,
+    /// and applies the embedded migrations.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), chatcore_sqlx::Error> {
+    /// use chatcore::Store;
+    /// use chatcore_sqlx::SqliteStore;
+    ///
+    /// let store = SqliteStore::connect("sqlite://chatcore.db").await?;
+    /// store.ping().await.ok();
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        Self::connect_with(url, PoolConfig::default()).await
+    }
+
+    /// Like [`connect`](Self::connect), with pool settings.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), chatcore_sqlx::Error> {
+    /// use chatcore_sqlx::{PoolConfig, SqliteStore};
+    ///
+    /// let store = SqliteStore::connect_with(
+    ///     "sqlite://chatcore.db",
+    ///     PoolConfig::default().with_max_connections(4),
+    /// )
+    /// .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_with(url: &str, config: PoolConfig) -> Result<Self, Error> {
+        let options = SqliteConnectOptions::from_str(url)?;
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        Self::connect_options(options, in_memory, config).await
+    }
+
+    /// Connects with prepared driver options (the store still sets
+    /// `create_if_missing`, WAL, `synchronous = NORMAL`, foreign keys and the
+    /// busy timeout) and applies the migrations. An in-memory database gets a
+    /// single connection that is never recycled, so it lives as long as the pool.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), chatcore_sqlx::Error> {
+    /// use chatcore_sqlx::{PoolConfig, SqliteStore};
+    /// use sqlx::sqlite::SqliteConnectOptions;
+    ///
+    /// let options = SqliteConnectOptions::new().filename("chatcore.db");
+    /// let store = SqliteStore::connect_with_options(options, PoolConfig::default()).await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn connect_with_options(
+        options: SqliteConnectOptions,
+        config: PoolConfig,
+    ) -> Result<Self, Error> {
+        let in_memory = options
+            .get_filename()
+            .to_string_lossy()
+            .starts_with("file:sqlx-in-memory-");
+        Self::connect_options(options, in_memory, config).await
+    }
+
+    async fn connect_options(
+        options: SqliteConnectOptions,
+        in_memory: bool,
+        config: PoolConfig,
+    ) -> Result<Self, Error> {
+        let options = options
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Self::BUSY_TIMEOUT);
+        let pool_options = SqlitePoolOptions::new().acquire_timeout(config.acquire_timeout());
+        let pool_options = if in_memory {
+            // Each connection to `:memory:` would otherwise be its own database,
+            // and closing the last one would drop the data.
+            pool_options
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            pool_options.max_connections(
+                config
+                    .max_connections()
+                    .unwrap_or(Self::DEFAULT_MAX_CONNECTIONS),
+            )
+        };
+        let store = Self::new(pool_options.connect_with(options).await?);
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Wraps an existing pool, as is: it does not run the migrations (call
+    /// [`migrate`](Self::migrate)) nor change connection settings.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), chatcore_sqlx::Error> {
+    /// use chatcore_sqlx::SqliteStore;
+    /// use sqlx::SqlitePool;
+    ///
+    /// let pool = SqlitePool::connect("sqlite://chatcore.db?mode=rwc").await?;
+    /// let store = SqliteStore::new(pool);
+    /// store.migrate().await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn new(pool: SqlitePool) -> Self {
+        Self { pool }
+    }
+
+    /// Applies the embedded migrations that are not applied yet (idempotent).
+    pub async fn migrate(&self) -> Result<(), Error> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// The underlying pool.
+    pub fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    async fn exists(&self, sql: &str, value: &str) -> Result<bool, StoreError> {
+        let found: i64 = sqlx::query_scalar(sql)
+            .bind(value)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(found != 0)
+    }
+
+    /// Which rule a failed user insert broke (checked after the fact, no
+    /// message parsing).
+    async fn user_conflict(&self, user: &NewUser) -> Result<ConflictKind, StoreError> {
+        if self
+            .exists(
+                "SELECT EXISTS(SELECT 1 FROM users WHERE lower(email) = lower($1))",
+                &user.email,
+            )
+            .await?
+        {
+            Ok(ConflictKind::Email)
+        } else if self
+            .exists(
+                "SELECT EXISTS(SELECT 1 FROM users WHERE lower(username) = lower($1))",
+                &user.username,
+            )
+            .await?
+        {
+            Ok(ConflictKind::Username)
+        } else {
+            Ok(ConflictKind::Id)
+        }
+    }
+}
+
+fn micros(time: DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+fn user_from_row(row: &SqliteRow) -> Result<User, Error> {
+    Ok(User {
+        id: UserId(row.try_get("id")?),
+        email: row.try_get("email")?,
+        username: row.try_get("username")?,
+        created_at: rows::time_from_micros(row.try_get("created_at")?)?,
+        updated_at: rows::time_from_micros(row.try_get("updated_at")?)?,
+    })
+}
+
+fn session_from_row(row: &SqliteRow) -> Result<ChatSession, Error> {
+    Ok(ChatSession {
+        id: SessionId(row.try_get("id")?),
+        user_id: UserId(row.try_get("user_id")?),
+        title: row.try_get("title")?,
+        title_explicit: rows::flag(row.try_get("title_explicit")?),
+        created_at: rows::time_from_micros(row.try_get("created_at")?)?,
+        updated_at: rows::time_from_micros(row.try_get("updated_at")?)?,
+    })
+}
+
+fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, Error> {
+    Ok(ChatMessage {
+        id: MessageId(row.try_get("id")?),
+        session_id: SessionId(row.try_get("session_id")?),
+        role: rows::role(row.try_get("role")?)?,
+        content: row.try_get("content")?,
+        status: rows::status(row.try_get("status")?)?,
+        provider: row.try_get("provider")?,
+        model: row.try_get("model")?,
+        usage: rows::usage(
+            row.try_get("prompt_tokens")?,
+            row.try_get("completion_tokens")?,
+        )?,
+        timestamp: rows::time_from_micros(row.try_get("timestamp")?)?,
+    })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, email, username, password_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(user.id.0)
+        .bind(&user.email)
+        .bind(&user.username)
+        .bind(&user.password_hash)
+        .bind(micros(user.created_at))
+        .bind(micros(user.created_at))
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => Ok(User {
+                id: user.id,
+                email: user.email,
+                username: user.username,
+                created_at: user.created_at,
+                updated_at: user.created_at,
+            }),
+            Err(e) if is_unique_violation(&e) => {
+                Err(StoreError::Conflict(self.user_conflict(&user).await?))
+            }
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn get_user(&self, id: UserId) -> Result<Option<User>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(row.as_ref().map(user_from_row).transpose()?)
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<Option<UserCredentials>, StoreError> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE lower(email) = lower($1)");
+        let row = sqlx::query(&sql)
+            .bind(email)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        Ok(Some(UserCredentials {
+            user: user_from_row(&row)?,
+            password_hash: row.try_get("password_hash").map_err(backend)?,
+        }))
+    }
+
+    async fn username_exists(&self, username: &str) -> Result<bool, StoreError> {
+        self.exists(
+            "SELECT EXISTS(SELECT 1 FROM users WHERE lower(username) = lower($1))",
+            username,
+        )
+        .await
+    }
+
+    async fn create_session(&self, session: ChatSession) -> Result<ChatSession, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO chat_sessions \
+             (id, user_id, title, title_explicit, is_deleted, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 0, $5, $6)",
+        )
+        .bind(session.id.0)
+        .bind(session.user_id.0)
+        .bind(&session.title)
+        .bind(i64::from(session.title_explicit))
+        .bind(micros(session.created_at))
+        .bind(micros(session.updated_at))
+        .execute(&self.pool)
+        .await;
+        match inserted {
+            Ok(_) => Ok(session),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(ConflictKind::Id)),
+            Err(e) if is_foreign_key_violation(&e) => Err(StoreError::NotFound),
+            Err(e) => Err(backend(e)),
+        }
+    }
+
+    async fn list_sessions(
+        &self,
+        user_id: UserId,
+        limit: u32,
+        cursor: Option<SessionCursor>,
+    ) -> Result<Vec<ChatSession>, StoreError> {
+        let found = match cursor {
+            None => {
+                let sql = format!(
+                    "SELECT {SESSION_COLUMNS} FROM chat_sessions \
+                     WHERE user_id = $1 AND is_deleted = 0 \
+                     ORDER BY updated_at DESC, id DESC LIMIT $2"
+                );
+                sqlx::query(&sql)
+                    .bind(user_id.0)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+            }
+            Some(cursor) => {
+                let sql = format!(
+                    "SELECT {SESSION_COLUMNS} FROM chat_sessions \
+                     WHERE user_id = $1 AND is_deleted = 0 \
+                     AND (updated_at < $2 OR (updated_at = $3 AND id < $4)) \
+                     ORDER BY updated_at DESC, id DESC LIMIT $5"
+                );
+                sqlx::query(&sql)
+                    .bind(user_id.0)
+                    .bind(micros(cursor.updated_at))
+                    .bind(micros(cursor.updated_at))
+                    .bind(cursor.id.0)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+            }
+        }
+        .map_err(backend)?;
+        Ok(found
+            .iter()
+            .map(session_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn get_session(
+        &self,
+        user_id: UserId,
+        id: SessionId,
+    ) -> Result<Option<ChatSession>, StoreError> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM chat_sessions \
+             WHERE id = $1 AND user_id = $2 AND is_deleted = 0"
+        );
+        let row = sqlx::query(&sql)
+            .bind(id.0)
+            .bind(user_id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(row.as_ref().map(session_from_row).transpose()?)
+    }
+
+    async fn rename_session(
+        &self,
+        user_id: UserId,
+        id: SessionId,
+        title: &str,
+        at: DateTime<Utc>,
+    ) -> Result<ChatSession, StoreError> {
+        let sql = format!(
+            "UPDATE chat_sessions \
+             SET title = $1, title_explicit = 1, updated_at = MAX(updated_at, $2) \
+             WHERE id = $3 AND user_id = $4 AND is_deleted = 0 \
+             RETURNING {SESSION_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(title)
+            .bind(micros(at))
+            .bind(id.0)
+            .bind(user_id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .ok_or(StoreError::NotFound)?;
+        Ok(session_from_row(&row)?)
+    }
+
+    async fn set_derived_title(
+        &self,
+        id: SessionId,
+        title: &str,
+    ) -> Result<Option<ChatSession>, StoreError> {
+        let sql = format!(
+            "UPDATE chat_sessions SET title = $1 \
+             WHERE id = $2 AND is_deleted = 0 AND title_explicit = 0 \
+             RETURNING {SESSION_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(title)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(row.as_ref().map(session_from_row).transpose()?)
+    }
+
+    async fn delete_session(&self, user_id: UserId, id: SessionId) -> Result<(), StoreError> {
+        let done = sqlx::query(
+            "UPDATE chat_sessions SET is_deleted = 1 \
+             WHERE id = $1 AND user_id = $2 AND is_deleted = 0",
+        )
+        .bind(id.0)
+        .bind(user_id.0)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn append_message(&self, message: ChatMessage) -> Result<ChatMessage, StoreError> {
+        // IMMEDIATE: take the write lock now (waiting up to busy_timeout), so
+        // the transaction cannot fail with SQLITE_BUSY after its first write.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend)?;
+        let bumped =
+            sqlx::query("UPDATE chat_sessions SET updated_at = MAX(updated_at, $1) WHERE id = $2")
+                .bind(micros(message.timestamp))
+                .bind(message.session_id.0)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+        if bumped.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        let (prompt_tokens, completion_tokens) = rows::usage_columns(message.usage);
+        let inserted = sqlx::query(
+            "INSERT INTO chat_messages (id, session_id, role, content, status, provider, model, \
+             prompt_tokens, completion_tokens, timestamp) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(message.id.0)
+        .bind(message.session_id.0)
+        .bind(message.role.as_str())
+        .bind(&message.content)
+        .bind(message.status.as_str())
+        .bind(&message.provider)
+        .bind(&message.model)
+        .bind(prompt_tokens)
+        .bind(completion_tokens)
+        .bind(micros(message.timestamp))
+        .execute(&mut *tx)
+        .await;
+        match inserted {
+            Ok(_) => {}
+            Err(e) if is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(ConflictKind::Id))
+            }
+            Err(e) if is_foreign_key_violation(&e) => return Err(StoreError::NotFound),
+            Err(e) => return Err(backend(e)),
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(message)
+    }
+
+    async fn update_message(
+        &self,
+        id: MessageId,
+        update: MessageUpdate,
+    ) -> Result<ChatMessage, StoreError> {
+        let (prompt_tokens, completion_tokens) = rows::usage_columns(update.usage);
+        let sql = format!(
+            "UPDATE chat_messages SET content = $1, status = $2, provider = $3, model = $4, \
+             prompt_tokens = $5, completion_tokens = $6 WHERE id = $7 \
+             RETURNING {MESSAGE_COLUMNS}"
+        );
+        let row = sqlx::query(&sql)
+            .bind(&update.content)
+            .bind(update.status.as_str())
+            .bind(&update.provider)
+            .bind(&update.model)
+            .bind(prompt_tokens)
+            .bind(completion_tokens)
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?
+            .ok_or(StoreError::NotFound)?;
+        Ok(message_from_row(&row)?)
+    }
+
+    async fn list_messages(&self, session_id: SessionId) -> Result<Vec<ChatMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM chat_messages \
+             WHERE session_id = $1 ORDER BY timestamp, id"
+        );
+        let found = sqlx::query(&sql)
+            .bind(session_id.0)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(found
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    async fn interrupt_streaming(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE chat_messages SET status = 'interrupted' WHERE status = 'streaming'",
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+}

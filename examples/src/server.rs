@@ -1,0 +1,291 @@
+//! The reference server, assembled from the environment (see DESIGN.md):
+//!
+//! | variable | default |
+//! | --- | --- |
+//! | `DATABASE_URL` | `sqlite://chatcore.db` (created) |
+//! | `ROCKET_ADDRESS`, `ROCKET_PORT` | `127.0.0.1`, `8000` |
+//! | `JWT_SECRET` | random, kept in `<db>.jwt-secret` beside the SQLite file |
+//! | `CHATCORE_TOKEN_TTL_SECS` | `1800` |
+//! | `CHATCORE_PROVIDERS`, `GEMINI_*`, `OPENAI_*`, `CHATCORE_OFFLINE_DELAY_MS` | see chatcore-llm |
+//! | `CHATCORE_MESSAGES_PER_MINUTE` | `30` (`0` = off) |
+//! | `CHATCORE_LOGIN_LIMIT` | `10` (`0` = off) |
+//! | `CHATCORE_WEB_DIR` | `examples/web/dist` when built |
+//! | `CHATCORE_CORS_ORIGINS` | unset (CORS off); comma-separated origins or `*` |
+//! | `ROCKET_IP_HEADER` | off: the login limit uses the peer address (set it behind a proxy) |
+//! | `RUST_LOG`, `CHATCORE_LOG_FORMAT` | `info,rocket=error`; `json` for JSON log lines (on stderr) |
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chatcore::{
+    AuthService, ChatConfig, ChatService, JwtTokens, LlmProvider, LocalEventBus, PasswordHasher,
+    DEFAULT_LOGIN_LIMIT,
+};
+use chatcore_llm::ProviderConfig;
+use chatcore_rocket::{ApiState, Chatcore, CorsConfig};
+use rocket::config::LogLevel;
+use rocket::fairing::AdHoc;
+use rocket::{Build, Rocket};
+
+use crate::secret::{self, SecretSource};
+use crate::web;
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// A variable has a value that cannot be used.
+    #[error("{variable}: {message}")]
+    Config {
+        /// The variable.
+        variable: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// The provider configuration is wrong.
+    #[error("providers: {0}")]
+    Providers(#[from] chatcore_llm::ConfigError),
+    /// The database could not be opened or migrated.
+    #[error("database: {0}")]
+    Database(#[from] chatcore_sqlx::Error),
+    /// The JWT key file could not be read or written.
+    #[error("JWT secret file: {0}")]
+    Secret(#[from] std::io::Error),
+    /// A service failed to start.
+    #[error("start-up: {0}")]
+    Service(#[from] chatcore::ServiceError),
+    /// Password hashing could not be set up.
+    #[error("password hashing: {0}")]
+    Password(#[from] chatcore::PasswordError),
+}
+
+/// Everything the server reads from the environment.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// `DATABASE_URL`.
+    pub database_url: String,
+    /// `JWT_SECRET`, if set.
+    pub jwt_secret: Option<String>,
+    /// `CHATCORE_TOKEN_TTL_SECS`.
+    pub token_ttl: Duration,
+    /// `CHATCORE_MESSAGES_PER_MINUTE`.
+    pub messages_per_minute: u32,
+    /// `CHATCORE_LOGIN_LIMIT`.
+    pub login_limit: u32,
+    /// `CHATCORE_WEB_DIR` (or the built UI when present).
+    pub web_dir: Option<PathBuf>,
+    /// `CHATCORE_CORS_ORIGINS`.
+    pub cors: Option<CorsConfig>,
+    /// The provider chain.
+    pub providers: ProviderConfig,
+}
+
+/// The default database.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://chatcore.db";
+
+fn number<T: std::str::FromStr>(
+    lookup: &impl Fn(&str) -> Option<String>,
+    variable: &'static str,
+    default: T,
+) -> Result<T, ServerError> {
+    match lookup(variable)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    {
+        None => Ok(default),
+        Some(text) => text.parse().map_err(|_| ServerError::Config {
+            variable,
+            message: format!("expected a whole number, got `{text}`"),
+        }),
+    }
+}
+
+impl ServerConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ServerError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads variables through `lookup`.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ServerError> {
+        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let ttl: u64 = number(&lookup, "CHATCORE_TOKEN_TTL_SECS", 1800)?;
+        if ttl == 0 {
+            return Err(ServerError::Config {
+                variable: "CHATCORE_TOKEN_TTL_SECS",
+                message: "must be at least 1".to_owned(),
+            });
+        }
+        let web_dir = match set("CHATCORE_WEB_DIR") {
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => {
+                let built = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/web/dist"));
+                web::is_ui_dir(&built).then_some(built)
+            }
+        };
+        Ok(ServerConfig {
+            database_url: set("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+            jwt_secret: set("JWT_SECRET"),
+            token_ttl: Duration::from_secs(ttl),
+            messages_per_minute: number(&lookup, "CHATCORE_MESSAGES_PER_MINUTE", 30)?,
+            login_limit: number(&lookup, "CHATCORE_LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT)?,
+            web_dir,
+            cors: set("CHATCORE_CORS_ORIGINS").and_then(|list| CorsConfig::parse(&list)),
+            providers: ProviderConfig::from_lookup(&lookup)?,
+        })
+    }
+}
+
+/// Installs the tracing subscriber: `RUST_LOG` (default `info`), JSON lines
+/// when `CHATCORE_LOG_FORMAT=json`.
+pub fn init_tracing() {
+    use std::io::IsTerminal as _;
+    use tracing_subscriber::EnvFilter;
+    // Rocket's own log lines repeat chatcore's per-request line: errors only.
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,rocket=error,hyper=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    let json = std::env::var("CHATCORE_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    let _ = if json {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}
+
+/// Where the database lives, for the start-up lines (never credentials).
+fn describe_database(url: &str) -> String {
+    match secret::sqlite_path(url) {
+        Some(path) => format!("SQLite {}", path.display()),
+        None if url.starts_with("sqlite") => "SQLite (in memory)".to_owned(),
+        None => {
+            let host = url
+                .split_once('@')
+                .map_or_else(|| url.split_once("://").map_or("", |(_, r)| r), |(_, r)| r);
+            let host = host.split(['/', '?']).next().unwrap_or("");
+            format!("PostgreSQL {host}")
+        }
+    }
+}
+
+/// Connects the store, builds the services, runs recovery and returns the
+/// Rocket (not launched). Rocket settings come from `ROCKET_*` / Rocket.toml.
+pub async fn build(config: ServerConfig) -> Result<Rocket<Build>, ServerError> {
+    let store = chatcore_sqlx::connect(&config.database_url).await?;
+    let database = describe_database(&config.database_url);
+
+    let secret = secret::resolve(config.jwt_secret.clone(), &config.database_url)?;
+    match &secret.source {
+        SecretSource::Env if secret.bytes.len() < 32 => {
+            tracing::warn!("JWT_SECRET is shorter than 32 bytes; use a longer random value")
+        }
+        SecretSource::Env => {}
+        SecretSource::File(path) => tracing::info!(path = %path.display(), "JWT secret read from file"),
+        SecretSource::Created(path) => tracing::warn!(
+            path = %path.display(),
+            "JWT_SECRET is not set: generated a random key and saved it beside the database; set JWT_SECRET in production"
+        ),
+        SecretSource::Ephemeral => tracing::warn!(
+            "JWT_SECRET is not set: using a random key for this process only; every token becomes invalid when the server restarts"
+        ),
+    }
+    let tokens = Arc::new(JwtTokens::new(&secret.bytes).with_ttl(config.token_ttl));
+    let auth = AuthService::new(Arc::clone(&store), tokens, PasswordHasher::new()?)
+        .with_login_limit(config.login_limit);
+
+    let chain = config.providers.build()?;
+    let provider: Arc<dyn LlmProvider> = Arc::new(chain);
+    let chat_config = ChatConfig {
+        messages_per_minute: config.messages_per_minute,
+        ..ChatConfig::default()
+    };
+    let chat = ChatService::with_config(
+        store,
+        provider,
+        Arc::new(LocalEventBus::new(1024)),
+        chat_config,
+    );
+    chat.recover().await?;
+
+    let mut figment = rocket::Config::figment();
+    if std::env::var_os("ROCKET_LOG_LEVEL").is_none() {
+        // One structured line per request comes from chatcore's fairing;
+        // Rocket's own logs would repeat them.
+        figment = figment.merge(("log_level", LogLevel::Critical));
+    }
+    if std::env::var_os("ROCKET_IP_HEADER").is_none() {
+        // Without a proxy in front, `X-Real-IP` would let clients choose the
+        // IP the login limit counts. Behind one, set ROCKET_IP_HEADER.
+        figment = figment.merge(("ip_header", false));
+    }
+    let mut rocket = rocket::custom(figment);
+    if let Some(dir) = &config.web_dir {
+        if web::is_ui_dir(dir) {
+            rocket = web::mount(rocket, dir);
+        } else {
+            tracing::warn!(dir = %dir.display(), "CHATCORE_WEB_DIR has no index.html; not serving the UI");
+        }
+    }
+    let summary = config.providers.summary();
+    let offline = config.providers.is_offline_only();
+    let web_dir = config.web_dir.clone().filter(|d| web::is_ui_dir(d));
+    let rocket = rocket.attach(AdHoc::on_liftoff("chatcore-server banner", move |rocket| {
+        Box::pin(async move {
+            let c = rocket.config();
+            let scheme = if c.tls_enabled() { "https" } else { "http" };
+            println!("chatcore-server listening on {scheme}://{}:{}", c.address, c.port);
+            println!("database: {database}");
+            println!("{summary}");
+            if offline {
+                println!("no LLM key configured: the offline provider answers (set GEMINI_API_KEY or OPENAI_API_KEY)");
+            }
+            match &web_dir {
+                Some(dir) => println!("web UI: {}", dir.display()),
+                None => println!("web UI: not served (build examples/web or set CHATCORE_WEB_DIR)"),
+            }
+        })
+    }));
+    let rocket = rocket.attach(AdHoc::on_shutdown("chatcore-server goodbye", |_| {
+        Box::pin(async {
+            tracing::info!("shutting down: finishing requests, storing running replies")
+        })
+    }));
+    let state = ApiState::new(Arc::new(auth), chat);
+    Ok(Chatcore::new(state).cors(config.cors).attach(rocket, "/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_any_variable() {
+        let config = ServerConfig::from_lookup(|_| None).unwrap();
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.token_ttl, Duration::from_secs(1800));
+        assert_eq!(config.messages_per_minute, 30);
+        assert_eq!(config.login_limit, 10);
+        assert!(config.cors.is_none());
+        assert!(config.providers.is_offline_only());
+    }
+
+    #[test]
+    fn bad_numbers_are_errors() {
+        let lookup = |name: &str| (name == "CHATCORE_LOGIN_LIMIT").then(|| "ten".to_owned());
+        assert!(ServerConfig::from_lookup(lookup).is_err());
+    }
+
+    #[test]
+    fn database_descriptions_hide_credentials() {
+        let text = describe_database("postgres://user:pw@db.example:5432/chat");
+        assert_eq!(text, "PostgreSQL db.example:5432");
+        assert_eq!(
+            describe_database("sqlite://chatcore.db"),
+            "SQLite chatcore.db"
+        );
+    }
+}
