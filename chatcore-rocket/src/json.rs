@@ -66,22 +66,37 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             "the request body is empty; expected JSON",
         ));
     }
-    serde_json::from_slice(bytes).map_err(|e| match e.classify() {
-        Category::Data => {
-            let text = strip_position(&e.to_string());
-            let mut error = ApiError::validation(format!("invalid body: {text}"));
-            if let Some(field) = missing_field(&text) {
-                let mut fields = chatcore::FieldErrors::new();
-                fields.insert(field.to_owned(), "is required".to_owned());
-                error.fields = Some(fields);
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        match inner.classify() {
+            Category::Data => {
+                let text = strip_position(&inner.to_string());
+                let mut error = ApiError::validation(format!("invalid body: {text}"));
+                let field = missing_field(&text)
+                    .map(|f| (f.to_owned(), "is required".to_owned()))
+                    .or_else(|| (path != "." && !path.is_empty()).then(|| (path, text.clone())));
+                if let Some((field, problem)) = field {
+                    let mut fields = chatcore::FieldErrors::new();
+                    fields.insert(field, problem);
+                    error.fields = Some(fields);
+                }
+                error
             }
-            error
+            Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(format!(
+                "malformed JSON: {}",
+                strip_position(&inner.to_string())
+            )),
         }
-        Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(format!(
+    })?;
+    deserializer.end().map_err(|e| {
+        ApiError::bad_request(format!(
             "malformed JSON: {}",
             strip_position(&e.to_string())
-        )),
-    })
+        ))
+    })?;
+    Ok(value)
 }
 
 /// `missing field `x` at line 1 column 2` -> `missing field `x``.
@@ -128,6 +143,17 @@ mod tests {
         let not_uuid =
             parse::<SendBody>(b"{\"session_id\":\"nope\",\"content\":\"x\"}").unwrap_err();
         assert_eq!(not_uuid.status, Status::UnprocessableEntity);
+        assert!(not_uuid.fields.unwrap().contains_key("session_id"));
+        let wrong_type = parse::<SendBody>(
+            b"{\"session_id\":\"01a20173-3305-77d0-ab4a-50ca8a658618\",\"content\":5}",
+        )
+        .unwrap_err();
+        assert!(wrong_type.fields.unwrap().contains_key("content"));
+        let trailing = parse::<SendBody>(
+            b"{\"session_id\":\"01a20173-3305-77d0-ab4a-50ca8a658618\",\"content\":\"x\"} junk",
+        )
+        .unwrap_err();
+        assert_eq!(trailing.status, Status::BadRequest);
         assert_eq!(
             parse::<SendBody>(b"[]").unwrap_err().status,
             Status::UnprocessableEntity
