@@ -52,7 +52,7 @@ impl StoreError {
 /// owner's id and ignores deleted sessions, so a foreign or deleted session is
 /// [`StoreError::NotFound`] (or `None`). Emails and usernames are unique
 /// case-insensitively. Messages are returned ordered by `(timestamp, id)`.
-/// `chatcore::testing::store_conformance` (feature `testing`) checks all of it.
+/// `chatcore::store_conformance_tests!` (feature `testing`) checks all of it.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Checks that the database answers.
