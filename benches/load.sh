@@ -18,9 +18,14 @@ fi
 
 # Two builds: building the server on its own keeps its features exactly those of
 # `cargo build --release --bin chatcore-server` (the benches enable test-only ones).
-cargo build --release -p chatcore-examples --bin chatcore-server
-cargo build --release -p chatcore-benches --bins
+# LOAD_PROFILE=dev builds debug binaries: only for CI's smoke run, which checks
+# that the benchmark still works, not how fast anything is.
+profile="${LOAD_PROFILE:-release}"
+cargo build --profile "$profile" -p chatcore-examples --bin chatcore-server
+cargo build --profile "$profile" -p chatcore-benches --bins
 
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 target_dir="$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')"
-exec "$target_dir/release/load" "$@"
+out_dir=release
+[ "$profile" = dev ] && out_dir=debug
+exec "$target_dir/$out_dir/load" "$@"

@@ -231,7 +231,9 @@ describe('chatcore web UI against chatcore-server', { concurrency: false }, () =
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.waitForURL(/\/chat$/);
-      await page.getByRole('navigation', { name: 'Chats' }).getByRole('link').first().waitFor();
+      // Signed in: the chat layout with this user's (empty) session list.
+      await page.getByRole('button', { name: 'Log out' }).waitFor();
+      await page.getByRole('button', { name: 'New chat' }).waitFor();
       assert.deepEqual(con.unexpected(ALLOW_STATUS(401)), []);
     } catch (e) {
       await failWith(e, 'wrong-password', [page], server);
