@@ -51,7 +51,16 @@ impl OfflineProvider {
             .last_user_text()
             .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
             .unwrap_or_default();
-        if said.is_empty() {
+        let original = request.last_user_text().unwrap_or_default().trim();
+        if original.contains("```") {
+            // Quote Markdown with code blocks verbatim, so that a UI's
+            // rendering of code can be seen without an LLM.
+            format!(
+                "[offline stand-in] This reply comes from chatcore's offline stand-in, not from \
+                 a language model. Set GEMINI_API_KEY or OPENAI_API_KEY for real answers. \
+                 You said:\n\n{original}"
+            )
+        } else if said.is_empty() {
             "[offline stand-in] This reply comes from chatcore's offline stand-in, not from a \
              language model. Set GEMINI_API_KEY or OPENAI_API_KEY for real answers."
                 .to_owned()
@@ -154,6 +163,11 @@ mod tests {
         }
         let text: String = deltas.concat();
         assert_eq!(text, OfflineProvider::reply_text(&request("hello there")));
+        let fenced = OfflineProvider::reply_text(&request("look:\n```rust\nfn main() {}\n```"));
+        assert!(
+            fenced.ends_with("You said:\n\nlook:\n```rust\nfn main() {}\n```"),
+            "{fenced}"
+        );
         assert!(text.contains("offline stand-in"));
         assert!(text.contains("\"hello there\""));
         assert!(deltas.len() > 5);
