@@ -137,6 +137,26 @@ impl From<&ChatMessage> for MessageDto {
     }
 }
 
+/// Answer of `GET /chat/sessions/{id}`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SessionDetailDto {
+    /// The session.
+    pub session: SessionDto,
+    /// Its messages, oldest first.
+    pub messages: Vec<MessageDto>,
+}
+
+/// Answer of `POST /chat/send`.
+#[derive(Clone, Debug, Serialize)]
+pub struct SentReplyDto {
+    /// The stored user message.
+    pub user_message: MessageDto,
+    /// The stored reply.
+    pub assistant_message: MessageDto,
+    /// The provider that answered.
+    pub provider: Option<String>,
+}
+
 /// Body of `POST /auth/register`.
 #[derive(Clone, Debug, Deserialize)]
 pub struct RegisterBody {

@@ -30,6 +30,13 @@ pub(crate) fn relay(
     EventStream::from(stream).heartbeat(keepalive)
 }
 
+/// The `data` of a `delta` event (typed: one is written per word).
+#[derive(serde::Serialize)]
+struct DeltaDto<'a> {
+    message_id: chatcore::MessageId,
+    text: &'a str,
+}
+
 /// `event: message` with a stored message.
 pub(crate) fn message_event(message: &ChatMessage) -> Event {
     Event::json(&MessageDto::from(message)).event("message")
@@ -41,9 +48,11 @@ pub(crate) fn to_event(event: &ReplyEvent) -> Option<Event> {
         ReplyEvent::Snapshot { message } => {
             Event::json(&json!({ "message": MessageDto::from(message) })).event("snapshot")
         }
-        ReplyEvent::Delta { message_id, text } => {
-            Event::json(&json!({ "message_id": message_id, "text": text })).event("delta")
-        }
+        ReplyEvent::Delta { message_id, text } => Event::json(&DeltaDto {
+            message_id: *message_id,
+            text,
+        })
+        .event("delta"),
         ReplyEvent::Done { message, provider } => Event::json(&json!({
             "message": MessageDto::from(message),
             "provider": provider,

@@ -28,7 +28,7 @@ async fn health_ok_then_database_down() {
         body,
         json!({ "status": "ok", "database": "ok", "providers": [{ "name": "scripted", "model": "scripted-model", "state": "ok" }] })
     );
-    store.pool().close().await;
+    store.close().await;
     let response = server.get("/health", None).await;
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     let body: Value = response.json().await.unwrap();

@@ -204,6 +204,50 @@ fn message_from_row(row: &PgRow) -> Result<ChatMessage, Error> {
     })
 }
 
+/// Moves the session's `updated_at` to the message and inserts it, inside
+/// the caller's transaction. Unknown session: `NotFound`. The UPDATE locks
+/// the session row first, so concurrent appends to one session queue up
+/// instead of deadlocking.
+async fn insert_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    message: &ChatMessage,
+) -> Result<(), StoreError> {
+    let bumped =
+        sqlx::query("UPDATE chat_sessions SET updated_at = GREATEST(updated_at, $1) WHERE id = $2")
+            .bind(message.timestamp)
+            .bind(message.session_id.0)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+    if bumped.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let (prompt_tokens, completion_tokens) = rows::usage_columns(message.usage);
+    let inserted = sqlx::query(
+        "INSERT INTO chat_messages (id, session_id, role, content, status, provider, model, \
+         prompt_tokens, completion_tokens, timestamp) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(message.id.0)
+    .bind(message.session_id.0)
+    .bind(message.role.as_str())
+    .bind(&message.content)
+    .bind(message.status.as_str())
+    .bind(&message.provider)
+    .bind(&message.model)
+    .bind(prompt_tokens)
+    .bind(completion_tokens)
+    .bind(message.timestamp)
+    .execute(&mut **tx)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(ConflictKind::Id)),
+        Err(e) if is_foreign_key_violation(&e) => Err(StoreError::NotFound),
+        Err(e) => Err(backend(e)),
+    }
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -417,48 +461,20 @@ impl Store for PostgresStore {
     }
 
     async fn append_message(&self, message: ChatMessage) -> Result<ChatMessage, StoreError> {
-        // The UPDATE locks the session row first, so concurrent appends to one
-        // session queue up instead of deadlocking.
+        let mut stored = self.append_messages(vec![message]).await?;
+        stored.pop().ok_or(StoreError::NotFound)
+    }
+
+    async fn append_messages(
+        &self,
+        messages: Vec<ChatMessage>,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        let bumped = sqlx::query(
-            "UPDATE chat_sessions SET updated_at = GREATEST(updated_at, $1) WHERE id = $2",
-        )
-        .bind(message.timestamp)
-        .bind(message.session_id.0)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if bumped.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let (prompt_tokens, completion_tokens) = rows::usage_columns(message.usage);
-        let inserted = sqlx::query(
-            "INSERT INTO chat_messages (id, session_id, role, content, status, provider, model, \
-             prompt_tokens, completion_tokens, timestamp) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(message.id.0)
-        .bind(message.session_id.0)
-        .bind(message.role.as_str())
-        .bind(&message.content)
-        .bind(message.status.as_str())
-        .bind(&message.provider)
-        .bind(&message.model)
-        .bind(prompt_tokens)
-        .bind(completion_tokens)
-        .bind(message.timestamp)
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(ConflictKind::Id))
-            }
-            Err(e) if is_foreign_key_violation(&e) => return Err(StoreError::NotFound),
-            Err(e) => return Err(backend(e)),
+        for message in &messages {
+            insert_message(&mut tx, message).await?;
         }
         tx.commit().await.map_err(backend)?;
-        Ok(message)
+        Ok(messages)
     }
 
     async fn update_message(
@@ -501,6 +517,29 @@ impl Store for PostgresStore {
             .iter()
             .map(message_from_row)
             .collect::<Result<_, _>>()?)
+    }
+
+    async fn recent_messages(
+        &self,
+        session_id: SessionId,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM chat_messages \
+             WHERE session_id = $1 ORDER BY timestamp DESC, id DESC LIMIT $2"
+        );
+        let found = sqlx::query(&sql)
+            .bind(session_id.0)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        let mut messages = found
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        messages.reverse();
+        Ok(messages)
     }
 
     async fn interrupt_streaming(&self) -> Result<u64, StoreError> {

@@ -5,6 +5,15 @@
 //! WAL mode with `synchronous = NORMAL`, foreign keys on and a 5 s busy
 //! timeout; multi-statement writes start with `BEGIN IMMEDIATE`, so they take
 //! the write lock up front and never fail with `SQLITE_BUSY` half-way.
+//!
+//! SQLite has one writer at a time. A file database therefore gets two pools:
+//! readers (several connections, reading in parallel under WAL) and one
+//! writer connection that every write goes through. Writers queue in the
+//! pool, in order, instead of racing for the file lock and sleeping in
+//! SQLite's busy handler, which under load costs milliseconds per write.
+//! Connections are not pinged before use (`test_before_acquire(false)`): a
+//! SQLite connection is a local file handle that cannot go stale, and the
+//! ping would double the round trips to sqlx's connection thread.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -38,11 +47,15 @@ const MESSAGE_COLUMNS: &str = "id, session_id, role, content, status, provider, 
 /// Cheap to clone: clones share the pool.
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
+    /// Reads (and, for a wrapped or in-memory pool, writes too).
     pool: SqlitePool,
+    /// Every write: one connection for a file database.
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
-    /// Pool size for a database file when [`PoolConfig`] sets none.
+    /// Reader pool size for a database file when [`PoolConfig`] sets none
+    /// (the writer connection comes on top).
     pub const DEFAULT_MAX_CONNECTIONS: u32 = 8;
     /// How long a connection waits for another one's write lock.
     pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -122,23 +135,39 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Self::BUSY_TIMEOUT);
-        let pool_options = SqlitePoolOptions::new().acquire_timeout(config.acquire_timeout());
-        let pool_options = if in_memory {
+        let pool_options = SqlitePoolOptions::new()
+            .acquire_timeout(config.acquire_timeout())
+            .test_before_acquire(false);
+        let store = if in_memory {
             // Each connection to `:memory:` would otherwise be its own database,
             // and closing the last one would drop the data.
-            pool_options
+            let pool = pool_options
                 .max_connections(1)
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
+                .connect_with(options)
+                .await?;
+            Self::new(pool)
         } else {
-            pool_options.max_connections(
-                config
-                    .max_connections()
-                    .unwrap_or(Self::DEFAULT_MAX_CONNECTIONS),
-            )
+            let writer = pool_options
+                .clone()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await?;
+            let readers = pool_options
+                .max_connections(
+                    config
+                        .max_connections()
+                        .unwrap_or(Self::DEFAULT_MAX_CONNECTIONS),
+                )
+                .connect_with(options)
+                .await?;
+            Self {
+                pool: readers,
+                writer,
+            }
         };
-        let store = Self::new(pool_options.connect_with(options).await?);
         store.migrate().await?;
         Ok(store)
     }
@@ -158,18 +187,34 @@ impl SqliteStore {
     /// # }
     /// ```
     pub fn new(pool: SqlitePool) -> Self {
-        Self { pool }
+        Self {
+            writer: pool.clone(),
+            pool,
+        }
     }
 
     /// Applies the embedded migrations that are not applied yet (idempotent).
     pub async fn migrate(&self) -> Result<(), Error> {
-        MIGRATOR.run(&self.pool).await?;
+        MIGRATOR.run(&self.writer).await?;
         Ok(())
     }
 
-    /// The underlying pool.
+    /// The pool reads go through (for a store made with [`new`](Self::new),
+    /// the one pool).
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
+    }
+
+    /// The pool writes go through: a single connection for a database file
+    /// opened by the store, else the same pool as [`pool`](Self::pool).
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    /// Closes the reader and writer pools (waiting for connections in use).
+    pub async fn close(&self) {
+        self.pool.close().await;
+        self.writer.close().await;
     }
 
     async fn exists(&self, sql: &str, value: &str) -> Result<bool, StoreError> {
@@ -248,6 +293,48 @@ fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, Error> {
     })
 }
 
+/// Moves the session's `updated_at` to the message and inserts it, inside
+/// the caller's transaction. Unknown session: `NotFound`.
+async fn insert_message(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    message: &ChatMessage,
+) -> Result<(), StoreError> {
+    let bumped =
+        sqlx::query("UPDATE chat_sessions SET updated_at = MAX(updated_at, $1) WHERE id = $2")
+            .bind(micros(message.timestamp))
+            .bind(message.session_id.0)
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+    if bumped.rows_affected() == 0 {
+        return Err(StoreError::NotFound);
+    }
+    let (prompt_tokens, completion_tokens) = rows::usage_columns(message.usage);
+    let inserted = sqlx::query(
+        "INSERT INTO chat_messages (id, session_id, role, content, status, provider, model, \
+         prompt_tokens, completion_tokens, timestamp) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(message.id.0)
+    .bind(message.session_id.0)
+    .bind(message.role.as_str())
+    .bind(&message.content)
+    .bind(message.status.as_str())
+    .bind(&message.provider)
+    .bind(&message.model)
+    .bind(prompt_tokens)
+    .bind(completion_tokens)
+    .bind(micros(message.timestamp))
+    .execute(&mut **tx)
+    .await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(ConflictKind::Id)),
+        Err(e) if is_foreign_key_violation(&e) => Err(StoreError::NotFound),
+        Err(e) => Err(backend(e)),
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -269,7 +356,7 @@ impl Store for SqliteStore {
         .bind(&user.password_hash)
         .bind(micros(user.created_at))
         .bind(micros(user.created_at))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await;
         match inserted {
             Ok(_) => Ok(User {
@@ -330,7 +417,7 @@ impl Store for SqliteStore {
         .bind(i64::from(session.title_explicit))
         .bind(micros(session.created_at))
         .bind(micros(session.updated_at))
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await;
         match inserted {
             Ok(_) => Ok(session),
@@ -419,7 +506,7 @@ impl Store for SqliteStore {
             .bind(micros(at))
             .bind(id.0)
             .bind(user_id.0)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await
             .map_err(backend)?
             .ok_or(StoreError::NotFound)?;
@@ -439,7 +526,7 @@ impl Store for SqliteStore {
         let row = sqlx::query(&sql)
             .bind(title)
             .bind(id.0)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await
             .map_err(backend)?;
         Ok(row.as_ref().map(session_from_row).transpose()?)
@@ -452,7 +539,7 @@ impl Store for SqliteStore {
         )
         .bind(id.0)
         .bind(user_id.0)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(backend)?;
         if done.rows_affected() == 0 {
@@ -462,51 +549,26 @@ impl Store for SqliteStore {
     }
 
     async fn append_message(&self, message: ChatMessage) -> Result<ChatMessage, StoreError> {
+        let mut stored = self.append_messages(vec![message]).await?;
+        stored.pop().ok_or(StoreError::NotFound)
+    }
+
+    async fn append_messages(
+        &self,
+        messages: Vec<ChatMessage>,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
         // IMMEDIATE: take the write lock now (waiting up to busy_timeout), so
         // the transaction cannot fail with SQLITE_BUSY after its first write.
         let mut tx = self
-            .pool
+            .writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(backend)?;
-        let bumped =
-            sqlx::query("UPDATE chat_sessions SET updated_at = MAX(updated_at, $1) WHERE id = $2")
-                .bind(micros(message.timestamp))
-                .bind(message.session_id.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        if bumped.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        let (prompt_tokens, completion_tokens) = rows::usage_columns(message.usage);
-        let inserted = sqlx::query(
-            "INSERT INTO chat_messages (id, session_id, role, content, status, provider, model, \
-             prompt_tokens, completion_tokens, timestamp) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(message.id.0)
-        .bind(message.session_id.0)
-        .bind(message.role.as_str())
-        .bind(&message.content)
-        .bind(message.status.as_str())
-        .bind(&message.provider)
-        .bind(&message.model)
-        .bind(prompt_tokens)
-        .bind(completion_tokens)
-        .bind(micros(message.timestamp))
-        .execute(&mut *tx)
-        .await;
-        match inserted {
-            Ok(_) => {}
-            Err(e) if is_unique_violation(&e) => {
-                return Err(StoreError::Conflict(ConflictKind::Id))
-            }
-            Err(e) if is_foreign_key_violation(&e) => return Err(StoreError::NotFound),
-            Err(e) => return Err(backend(e)),
+        for message in &messages {
+            insert_message(&mut tx, message).await?;
         }
         tx.commit().await.map_err(backend)?;
-        Ok(message)
+        Ok(messages)
     }
 
     async fn update_message(
@@ -528,7 +590,7 @@ impl Store for SqliteStore {
             .bind(prompt_tokens)
             .bind(completion_tokens)
             .bind(id.0)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&self.writer)
             .await
             .map_err(backend)?
             .ok_or(StoreError::NotFound)?;
@@ -551,11 +613,34 @@ impl Store for SqliteStore {
             .collect::<Result<_, _>>()?)
     }
 
+    async fn recent_messages(
+        &self,
+        session_id: SessionId,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM chat_messages \
+             WHERE session_id = $1 ORDER BY timestamp DESC, id DESC LIMIT $2"
+        );
+        let found = sqlx::query(&sql)
+            .bind(session_id.0)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        let mut messages = found
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        messages.reverse();
+        Ok(messages)
+    }
+
     async fn interrupt_streaming(&self) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "UPDATE chat_messages SET status = 'interrupted' WHERE status = 'streaming'",
         )
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(backend)?;
         Ok(done.rows_affected())

@@ -42,7 +42,7 @@ async fn file_is_created_and_migrations_rerun_idempotently() {
     let first = SqliteStore::connect(&url).await.unwrap();
     assert!(dir.path().join("chat.db").exists(), "create_if_missing");
     let user = first.create_user(new_user("alice")).await.unwrap();
-    first.pool().close().await;
+    first.close().await;
 
     // Reconnecting runs the migrator again: nothing is re-applied, data stays.
     let second = SqliteStore::connect(&url).await.unwrap();
@@ -235,7 +235,7 @@ async fn unsupported_schemes_are_clear_errors_without_credentials() {
 #[tokio::test]
 async fn store_errors_keep_the_backend_error() {
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
-    store.pool().close().await;
+    store.close().await;
     let err = store.ping().await.unwrap_err();
     match &err {
         chatcore::StoreError::Backend(source) => {

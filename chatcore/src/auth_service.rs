@@ -17,6 +17,9 @@ use crate::validate;
 /// Failed logins allowed per minute, per email and per IP, by default.
 pub const DEFAULT_LOGIN_LIMIT: u32 = 10;
 
+/// Users kept in memory for [`AuthService::authenticate`], by default.
+pub const DEFAULT_USER_CACHE_CAPACITY: usize = 10_000;
+
 /// A signed-in user and their access token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuthSession {
@@ -49,6 +52,12 @@ pub struct AuthService {
     tokens: Arc<dyn TokenService>,
     hasher: PasswordHasher,
     login_failures: SlidingWindow<LoginKey>,
+    /// Users by id, so that a signed-in request costs no database read.
+    /// chatcore never changes or deletes a user row, so an entry cannot go
+    /// stale; an application that does so itself calls
+    /// [`AuthService::forget_user`].
+    users: quick_cache::sync::Cache<UserId, User>,
+    cache_users: bool,
 }
 
 impl std::fmt::Debug for AuthService {
@@ -73,7 +82,25 @@ impl AuthService {
             tokens,
             hasher,
             login_failures: SlidingWindow::new(DEFAULT_LOGIN_LIMIT, Duration::from_secs(60)),
+            users: quick_cache::sync::Cache::new(DEFAULT_USER_CACHE_CAPACITY),
+            cache_users: true,
         }
+    }
+
+    /// Sets how many users [`authenticate`](Self::authenticate) keeps in
+    /// memory (default [`DEFAULT_USER_CACHE_CAPACITY`]); 0 reads the store on
+    /// every request.
+    pub fn with_user_cache_capacity(mut self, users: usize) -> Self {
+        self.users = quick_cache::sync::Cache::new(users.max(1));
+        self.cache_users = users > 0;
+        self
+    }
+
+    /// Drops a user from the in-memory cache. chatcore itself never changes
+    /// or deletes a user; an application that edits the `users` table
+    /// directly calls this (on every instance) so that the change is seen.
+    pub fn forget_user(&self, user_id: UserId) {
+        self.users.remove(&user_id);
     }
 
     /// Sets the failed-login limit per minute (per email and per IP); 0 turns it off.
@@ -210,23 +237,32 @@ impl AuthService {
         }
     }
 
-    /// Verifies a bearer token and checks that its user still exists.
+    /// Verifies a bearer token and checks that its user exists (from the
+    /// in-memory user cache when the user was seen before).
     pub async fn authenticate(&self, token: &str) -> Result<(User, VerifiedToken), ServiceError> {
         let verified = self.tokens.verify(token).await?;
-        let user = self
-            .store
-            .get_user(verified.user_id)
-            .await?
-            .ok_or_else(|| ServiceError::Unauthorized("unknown user".to_owned()))?;
+        let user = self.me(verified.user_id).await?;
         Ok((user, verified))
     }
 
-    /// The user behind an id (from a verified token).
+    /// The user behind an id (from a verified token). Unknown: `Unauthorized`.
     pub async fn me(&self, user_id: UserId) -> Result<User, ServiceError> {
-        self.store
+        if let Some(user) = self.users.get(&user_id) {
+            return Ok(user);
+        }
+        let user = self
+            .store
             .get_user(user_id)
             .await?
-            .ok_or_else(|| ServiceError::Unauthorized("unknown user".to_owned()))
+            .ok_or_else(|| ServiceError::Unauthorized("unknown user".to_owned()))?;
+        self.remember(&user);
+        Ok(user)
+    }
+
+    fn remember(&self, user: &User) {
+        if self.cache_users {
+            self.users.insert(user.id, user.clone());
+        }
     }
 
     /// A fresh token for a signed-in user.
@@ -236,6 +272,7 @@ impl AuthService {
     }
 
     async fn session_for(&self, user: User) -> Result<AuthSession, ServiceError> {
+        self.remember(&user);
         let token = self.tokens.issue(user.id).await?;
         Ok(AuthSession { token, user })
     }

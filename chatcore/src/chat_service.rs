@@ -481,8 +481,19 @@ impl ChatService {
         generation: &Arc<Generation>,
     ) -> Result<StartedReply, ServiceError> {
         let store = &self.inner.store;
-        let history = store.list_messages(session.id).await?;
-        let user_message = store.append_message(user_message).await?;
+        let depth = u32::try_from(self.inner.config.history_messages.max(1)).unwrap_or(u32::MAX);
+        let history = store.recent_messages(session.id, depth).await?;
+        // One write for the turn: the user message (durable before any
+        // provider call) and the assistant's `streaming` placeholder.
+        let mut stored = store
+            .append_messages(vec![user_message, assistant_message])
+            .await?
+            .into_iter();
+        let (Some(user_message), Some(assistant_message)) = (stored.next(), stored.next()) else {
+            return Err(ServiceError::Unavailable(
+                "the store did not return the stored turn".to_owned(),
+            ));
+        };
         self.publish(
             session.user_id,
             UserEvent::Message {
@@ -500,7 +511,6 @@ impl ChatService {
                 .await;
             }
         }
-        let assistant_message = store.append_message(assistant_message).await?;
         self.publish(
             session.user_id,
             UserEvent::Message {

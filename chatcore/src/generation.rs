@@ -293,7 +293,8 @@ pub(crate) async fn run(
 ) {
     // A panic in provider code must not leave the session's slot taken and
     // subscribers waiting forever: it ends the reply as a failure instead.
-    let end = match AssertUnwindSafe(produce(&generation, &context, request))
+    let mut flushing = None;
+    let end = match AssertUnwindSafe(produce(&generation, &context, request, &mut flushing))
         .catch_unwind()
         .await
     {
@@ -304,6 +305,11 @@ pub(crate) async fn run(
             "the provider panicked",
         )),
     };
+    // A flush still in flight must land before the final state, or its
+    // `streaming` row would overwrite it.
+    if let Some(flush) = flushing.take() {
+        let _ = flush.await;
+    }
     let (text, mut provider, mut model) = {
         let state = generation.state.borrow();
         (
@@ -394,7 +400,16 @@ pub(crate) async fn run(
 
 /// Streams from the provider into the shared state until it ends, flushing
 /// the text to the store at least every `flush_interval`.
-async fn produce(generation: &Generation, context: &TaskContext, request: LlmRequest) -> End {
+///
+/// A flush runs in its own task (handle in `flushing`), so a write queued
+/// behind other writers never holds up the deltas of this reply; the next
+/// flush starts only after the previous one ended, so they land in order.
+async fn produce(
+    generation: &Generation,
+    context: &TaskContext,
+    request: LlmRequest,
+    flushing: &mut Option<tokio::task::JoinHandle<()>>,
+) -> End {
     let cancel = generation.cancel.clone();
     let mut stream = tokio::select! {
         biased;
@@ -442,34 +457,34 @@ async fn produce(generation: &Generation, context: &TaskContext, request: LlmReq
                 }
             },
             _ = flush.tick(), if dirty => {
+                if flushing.as_ref().is_some_and(|task| !task.is_finished()) {
+                    continue;
+                }
                 dirty = false;
-                flush_text(generation, context).await;
+                *flushing = Some(tokio::spawn(flush_text(
+                    flush_update(generation),
+                    generation.message.id,
+                    Arc::clone(&context.store),
+                )));
             }
         }
     }
 }
 
-async fn flush_text(generation: &Generation, context: &TaskContext) {
-    let (content, provider, model) = {
-        let state = generation.state.borrow();
-        (
-            state.text.clone(),
-            state.provider.clone(),
-            state.model.clone(),
-        )
-    };
-    let update = MessageUpdate {
-        content,
+/// The `streaming` row of the text so far.
+fn flush_update(generation: &Generation) -> MessageUpdate {
+    let state = generation.state.borrow();
+    MessageUpdate {
+        content: state.text.clone(),
         status: MessageStatus::Streaming,
-        provider,
-        model,
+        provider: state.provider.clone(),
+        model: state.model.clone(),
         usage: None,
-    };
-    if let Err(error) = context
-        .store
-        .update_message(generation.message.id, update)
-        .await
-    {
-        tracing::warn!(message_id = %generation.message.id, %error, "could not flush reply text");
+    }
+}
+
+async fn flush_text(update: MessageUpdate, message_id: MessageId, store: Arc<dyn Store>) {
+    if let Err(error) = store.update_message(message_id, update).await {
+        tracing::warn!(%message_id, %error, "could not flush reply text");
     }
 }

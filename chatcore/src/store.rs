@@ -116,6 +116,26 @@ pub trait Store: Send + Sync + 'static {
     /// message's timestamp, atomically. Unknown session: `NotFound`.
     async fn append_message(&self, message: ChatMessage) -> Result<ChatMessage, StoreError>;
 
+    /// Appends several messages of one session (a user message and the
+    /// assistant's `streaming` placeholder that answers it) and moves the
+    /// session's `updated_at` to the latest timestamp among them. Unknown
+    /// session: `NotFound`.
+    ///
+    /// The default appends them one by one with
+    /// [`append_message`](Store::append_message); the SQL stores override it
+    /// to write all of them in one transaction, so that one turn costs one
+    /// commit and either every message is stored or none is.
+    async fn append_messages(
+        &self,
+        messages: Vec<ChatMessage>,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let mut stored = Vec::with_capacity(messages.len());
+        for message in messages {
+            stored.push(self.append_message(message).await?);
+        }
+        Ok(stored)
+    }
+
     /// Rewrites the content, status, provider, model and usage of a message.
     /// Unknown message: `NotFound`.
     async fn update_message(
@@ -127,6 +147,23 @@ pub trait Store: Send + Sync + 'static {
     /// All messages of a session ordered by `(timestamp, id)`. The caller
     /// checks ownership first.
     async fn list_messages(&self, session_id: SessionId) -> Result<Vec<ChatMessage>, StoreError>;
+
+    /// The last `limit` messages of a session, ordered by `(timestamp, id)`
+    /// like [`list_messages`](Store::list_messages): the history a reply is
+    /// generated from, read without loading a long session whole.
+    ///
+    /// The default reads every message and keeps the last `limit`; the SQL
+    /// stores override it with a bounded query.
+    async fn recent_messages(
+        &self,
+        session_id: SessionId,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        let mut messages = self.list_messages(session_id).await?;
+        let skip = messages.len().saturating_sub(limit as usize);
+        messages.drain(..skip);
+        Ok(messages)
+    }
 
     /// Marks every message still `streaming` as `interrupted` (start-up
     /// recovery after a crash); returns how many changed.
@@ -199,6 +236,19 @@ impl<T: Store + ?Sized> Store for Arc<T> {
     }
     async fn list_messages(&self, session_id: SessionId) -> Result<Vec<ChatMessage>, StoreError> {
         (**self).list_messages(session_id).await
+    }
+    async fn append_messages(
+        &self,
+        messages: Vec<ChatMessage>,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        (**self).append_messages(messages).await
+    }
+    async fn recent_messages(
+        &self,
+        session_id: SessionId,
+        limit: u32,
+    ) -> Result<Vec<ChatMessage>, StoreError> {
+        (**self).recent_messages(session_id, limit).await
     }
     async fn interrupt_streaming(&self) -> Result<u64, StoreError> {
         (**self).interrupt_streaming().await

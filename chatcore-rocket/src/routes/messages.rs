@@ -5,9 +5,8 @@ use rocket::response::stream::EventStream;
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use rocket::{get, post, routes, Request, Route, State};
-use serde_json::{json, Value};
 
-use crate::dto::{MessageDto, SendBody};
+use crate::dto::{MessageDto, SendBody, SentReplyDto};
 use crate::error::ApiError;
 use crate::guard::AuthUser;
 use crate::json::ApiJson;
@@ -24,17 +23,17 @@ async fn send(
     state: &State<ApiState>,
     user: AuthUser,
     body: Result<ApiJson<SendBody>, ApiError>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SentReplyDto>, ApiError> {
     let body = body?.0;
     let reply = state
         .chat
         .send(user.user.id, body.session_id, &body.content)
         .await?;
-    Ok(Json(json!({
-        "user_message": MessageDto::from(&reply.user_message),
-        "assistant_message": MessageDto::from(&reply.assistant_message),
-        "provider": reply.provider,
-    })))
+    Ok(Json(SentReplyDto {
+        user_message: MessageDto::from(&reply.user_message),
+        assistant_message: MessageDto::from(&reply.assistant_message),
+        provider: reply.provider,
+    }))
 }
 
 /// Starts a reply and relays it; every error comes before the stream starts.

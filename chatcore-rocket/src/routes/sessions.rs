@@ -6,9 +6,8 @@ use rocket::http::Status;
 use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
 use rocket::{delete, get, patch, post, routes, Request, Route, State};
-use serde_json::{json, Value};
 
-use crate::dto::{CreateSessionBody, MessageDto, RenameBody, SessionDto};
+use crate::dto::{CreateSessionBody, MessageDto, RenameBody, SessionDetailDto, SessionDto};
 use crate::error::ApiError;
 use crate::guard::AuthUser;
 use crate::json::ApiJson;
@@ -95,14 +94,13 @@ async fn get_one(
     state: &State<ApiState>,
     user: AuthUser,
     session_id: &str,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SessionDetailDto>, ApiError> {
     let id = session_id_of(session_id)?;
     let found = state.chat.get_session(user.user.id, id).await?;
-    let messages: Vec<MessageDto> = found.messages.iter().map(MessageDto::from).collect();
-    Ok(Json(json!({
-        "session": SessionDto::from(&found.session),
-        "messages": messages,
-    })))
+    Ok(Json(SessionDetailDto {
+        session: SessionDto::from(&found.session),
+        messages: found.messages.iter().map(MessageDto::from).collect(),
+    }))
 }
 
 #[patch("/chat/sessions/<session_id>", data = "<body>")]

@@ -68,6 +68,8 @@ pub const SCENARIOS: &[&str] = &[
     "append_to_unknown_session_is_not_found",
     "unicode_content_round_trips",
     "timestamps_round_trip_with_microsecond_precision",
+    "append_messages_stores_a_turn_atomically",
+    "recent_messages_are_the_latest_in_order",
 ];
 
 /// Stamps one `#[tokio::test]` per conformance scenario for one backend.
@@ -118,6 +120,8 @@ macro_rules! store_conformance_tests {
             plain append_to_unknown_session_is_not_found,
             plain unicode_content_round_trips,
             plain timestamps_round_trip_with_microsecond_precision,
+            plain append_messages_stores_a_turn_atomically,
+            plain recent_messages_are_the_latest_in_order,
         );
     };
 }
@@ -257,7 +261,7 @@ fn new_user(email: &str, username: &str) -> NewUser {
     }
 }
 
-async fn user(store: &dyn Store, name: &str) -> User {
+pub(super) async fn user(store: &dyn Store, name: &str) -> User {
     store
         .create_user(new_user(&format!("{name}@example.com"), name))
         .await
@@ -275,14 +279,14 @@ fn session_at(user_id: UserId, title: &str, explicit: bool, at: DateTime<Utc>) -
     }
 }
 
-async fn session(store: &dyn Store, user_id: UserId, title: &str) -> ChatSession {
+pub(super) async fn session(store: &dyn Store, user_id: UserId, title: &str) -> ChatSession {
     store
         .create_session(session_at(user_id, title, false, clock::now()))
         .await
         .expect("create_session")
 }
 
-fn message_at(
+pub(super) fn message_at(
     session_id: SessionId,
     role: Role,
     content: &str,
@@ -302,7 +306,7 @@ fn message_at(
     }
 }
 
-async fn append(
+pub(super) async fn append(
     store: &dyn Store,
     session_id: SessionId,
     role: Role,
@@ -320,7 +324,7 @@ async fn append(
         .expect("append_message")
 }
 
-async fn list_all(store: &dyn Store, user_id: UserId) -> Vec<ChatSession> {
+pub(super) async fn list_all(store: &dyn Store, user_id: UserId) -> Vec<ChatSession> {
     store
         .list_sessions(user_id, 1000, None)
         .await
@@ -340,14 +344,14 @@ fn assert_conflict(result: Result<impl fmt::Debug, StoreError>, kind: ConflictKi
     }
 }
 
-fn assert_not_found(result: Result<impl fmt::Debug, StoreError>, what: &str) {
+pub(super) fn assert_not_found(result: Result<impl fmt::Debug, StoreError>, what: &str) {
     match result {
         Err(StoreError::NotFound) => {}
         other => panic!("{what}: expected NotFound, got {other:?}"),
     }
 }
 
-fn micros(value: i64) -> DateTime<Utc> {
+pub(super) fn micros(value: i64) -> DateTime<Utc> {
     clock::from_micros(value)
 }
 
@@ -1274,11 +1278,15 @@ pub async fn timestamps_round_trip_with_microsecond_precision(store: &dyn Store)
 mod tests {
     use super::*;
 
-    /// Every `pub async fn` of this file is listed in [`SCENARIOS`], and every
-    /// listed name is such a function.
+    /// Every `pub async fn` of the suite's files is listed in [`SCENARIOS`],
+    /// and every listed name is such a function.
     #[test]
     fn scenarios_lists_every_scenario_function() {
-        let source = include_str!("conformance.rs");
+        let source = [
+            include_str!("conformance.rs"),
+            include_str!("conformance_turns.rs"),
+        ]
+        .concat();
         let defined: Vec<&str> = source
             .lines()
             .filter_map(|line| line.strip_prefix("pub async fn "))
