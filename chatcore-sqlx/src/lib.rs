@@ -48,6 +48,8 @@ mod error;
 mod postgres_store;
 mod rows;
 #[cfg(feature = "sqlite")]
+mod sqlite_json;
+#[cfg(feature = "sqlite")]
 mod sqlite_store;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -3,8 +3,8 @@
 //! Ids are 16-byte UUID blobs and times INTEGER microseconds since the Unix
 //! epoch, so both round-trip losslessly and sort exactly. Connections run in
 //! WAL mode with `synchronous = NORMAL`, foreign keys on and a 5 s busy
-//! timeout; multi-statement writes start with `BEGIN IMMEDIATE`, so they take
-//! the write lock up front and never fail with `SQLITE_BUSY` half-way.
+//! timeout. Appending messages is a single multi-row `INSERT` (atomic by
+//! itself); a trigger moves the session's `updated_at`.
 //!
 //! SQLite has one writer at a time. A file database therefore gets two pools:
 //! readers (several connections, reading in parallel under WAL) and one
@@ -34,6 +34,7 @@ use sqlx::Row;
 use crate::config::PoolConfig;
 use crate::error::{backend, is_foreign_key_violation, is_unique_violation, Error};
 use crate::rows;
+use crate::sqlite_json::{self, MESSAGE_OBJECT, SESSION_OBJECT};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -293,46 +294,28 @@ fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, Error> {
     })
 }
 
-/// Moves the session's `updated_at` to the message and inserts it, inside
-/// the caller's transaction. Unknown session: `NotFound`.
-async fn insert_message(
-    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-    message: &ChatMessage,
-) -> Result<(), StoreError> {
-    let bumped =
-        sqlx::query("UPDATE chat_sessions SET updated_at = MAX(updated_at, $1) WHERE id = $2")
-            .bind(micros(message.timestamp))
-            .bind(message.session_id.0)
-            .execute(&mut **tx)
-            .await
-            .map_err(backend)?;
-    if bumped.rows_affected() == 0 {
-        return Err(StoreError::NotFound);
-    }
-    let (prompt_tokens, completion_tokens) = rows::usage_columns(message.usage);
-    let inserted = sqlx::query(
+/// `INSERT INTO chat_messages … VALUES (…), (…)` for `rows` messages, with
+/// numbered parameters (`$1`…`$10` for the first row, and so on).
+fn insert_messages_sql(rows: usize) -> String {
+    const COLUMNS: usize = 10;
+    let mut sql = String::from(
         "INSERT INTO chat_messages (id, session_id, role, content, status, provider, model, \
-         prompt_tokens, completion_tokens, timestamp) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-    )
-    .bind(message.id.0)
-    .bind(message.session_id.0)
-    .bind(message.role.as_str())
-    .bind(&message.content)
-    .bind(message.status.as_str())
-    .bind(&message.provider)
-    .bind(&message.model)
-    .bind(prompt_tokens)
-    .bind(completion_tokens)
-    .bind(micros(message.timestamp))
-    .execute(&mut **tx)
-    .await;
-    match inserted {
-        Ok(_) => Ok(()),
-        Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(ConflictKind::Id)),
-        Err(e) if is_foreign_key_violation(&e) => Err(StoreError::NotFound),
-        Err(e) => Err(backend(e)),
+         prompt_tokens, completion_tokens, timestamp) VALUES ",
+    );
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..COLUMNS {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", row * COLUMNS + column + 1));
+        }
+        sql.push(')');
     }
+    sql
 }
 
 #[async_trait]
@@ -433,41 +416,39 @@ impl Store for SqliteStore {
         limit: u32,
         cursor: Option<SessionCursor>,
     ) -> Result<Vec<ChatSession>, StoreError> {
-        let found = match cursor {
+        const ORDER: &str = "ORDER BY updated_at DESC, id DESC";
+        let json: String = match cursor {
             None => {
                 let sql = format!(
-                    "SELECT {SESSION_COLUMNS} FROM chat_sessions \
-                     WHERE user_id = $1 AND is_deleted = 0 \
-                     ORDER BY updated_at DESC, id DESC LIMIT $2"
+                    "SELECT json_group_array({SESSION_OBJECT} {ORDER}) FROM \
+                     (SELECT * FROM chat_sessions WHERE user_id = $1 AND is_deleted = 0 \
+                     {ORDER} LIMIT $2)"
                 );
-                sqlx::query(&sql)
+                sqlx::query_scalar(&sql)
                     .bind(user_id.0)
                     .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
+                    .fetch_one(&self.pool)
                     .await
             }
             Some(cursor) => {
                 let sql = format!(
-                    "SELECT {SESSION_COLUMNS} FROM chat_sessions \
-                     WHERE user_id = $1 AND is_deleted = 0 \
+                    "SELECT json_group_array({SESSION_OBJECT} {ORDER}) FROM \
+                     (SELECT * FROM chat_sessions WHERE user_id = $1 AND is_deleted = 0 \
                      AND (updated_at < $2 OR (updated_at = $3 AND id < $4)) \
-                     ORDER BY updated_at DESC, id DESC LIMIT $5"
+                     {ORDER} LIMIT $5)"
                 );
-                sqlx::query(&sql)
+                sqlx::query_scalar(&sql)
                     .bind(user_id.0)
                     .bind(micros(cursor.updated_at))
                     .bind(micros(cursor.updated_at))
                     .bind(cursor.id.0)
                     .bind(i64::from(limit))
-                    .fetch_all(&self.pool)
+                    .fetch_one(&self.pool)
                     .await
             }
         }
         .map_err(backend)?;
-        Ok(found
-            .iter()
-            .map(session_from_row)
-            .collect::<Result<_, _>>()?)
+        Ok(sqlite_json::sessions(&json)?)
     }
 
     async fn get_session(
@@ -557,18 +538,34 @@ impl Store for SqliteStore {
         &self,
         messages: Vec<ChatMessage>,
     ) -> Result<Vec<ChatMessage>, StoreError> {
-        // IMMEDIATE: take the write lock now (waiting up to busy_timeout), so
-        // the transaction cannot fail with SQLITE_BUSY after its first write.
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(backend)?;
-        for message in &messages {
-            insert_message(&mut tx, message).await?;
+        if messages.is_empty() {
+            return Ok(messages);
         }
-        tx.commit().await.map_err(backend)?;
-        Ok(messages)
+        // One statement, so atomic by itself; the `chat_messages_touch_session`
+        // trigger moves each session's updated_at. An unknown session fails
+        // the foreign key.
+        let sql = insert_messages_sql(messages.len());
+        let mut query = sqlx::query(&sql);
+        for message in &messages {
+            let (prompt_tokens, completion_tokens) = rows::usage_columns(message.usage);
+            query = query
+                .bind(message.id.0)
+                .bind(message.session_id.0)
+                .bind(message.role.as_str())
+                .bind(&message.content)
+                .bind(message.status.as_str())
+                .bind(&message.provider)
+                .bind(&message.model)
+                .bind(prompt_tokens)
+                .bind(completion_tokens)
+                .bind(micros(message.timestamp));
+        }
+        match query.execute(&self.writer).await {
+            Ok(_) => Ok(messages),
+            Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(ConflictKind::Id)),
+            Err(e) if is_foreign_key_violation(&e) => Err(StoreError::NotFound),
+            Err(e) => Err(backend(e)),
+        }
     }
 
     async fn update_message(
@@ -599,18 +596,15 @@ impl Store for SqliteStore {
 
     async fn list_messages(&self, session_id: SessionId) -> Result<Vec<ChatMessage>, StoreError> {
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM chat_messages \
-             WHERE session_id = $1 ORDER BY timestamp, id"
+            "SELECT json_group_array({MESSAGE_OBJECT} ORDER BY timestamp, id) \
+             FROM chat_messages WHERE session_id = $1"
         );
-        let found = sqlx::query(&sql)
+        let json: String = sqlx::query_scalar(&sql)
             .bind(session_id.0)
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await
             .map_err(backend)?;
-        Ok(found
-            .iter()
-            .map(message_from_row)
-            .collect::<Result<_, _>>()?)
+        Ok(sqlite_json::messages(&json)?)
     }
 
     async fn recent_messages(
@@ -619,21 +613,17 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<Vec<ChatMessage>, StoreError> {
         let sql = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM chat_messages \
-             WHERE session_id = $1 ORDER BY timestamp DESC, id DESC LIMIT $2"
+            "SELECT json_group_array({MESSAGE_OBJECT} ORDER BY timestamp, id) FROM \
+             (SELECT * FROM chat_messages WHERE session_id = $1 \
+             ORDER BY timestamp DESC, id DESC LIMIT $2)"
         );
-        let found = sqlx::query(&sql)
+        let json: String = sqlx::query_scalar(&sql)
             .bind(session_id.0)
             .bind(i64::from(limit))
-            .fetch_all(&self.pool)
+            .fetch_one(&self.pool)
             .await
             .map_err(backend)?;
-        let mut messages = found
-            .iter()
-            .map(message_from_row)
-            .collect::<Result<Vec<_>, _>>()?;
-        messages.reverse();
-        Ok(messages)
+        Ok(sqlite_json::messages(&json)?)
     }
 
     async fn interrupt_streaming(&self) -> Result<u64, StoreError> {

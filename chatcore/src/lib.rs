@@ -35,7 +35,9 @@ pub mod validate;
 
 /// Re-exported so that implementations of chatcore's traits need no extra dependency.
 pub use async_trait::async_trait;
-pub use auth_service::{AuthService, AuthSession, Registration, DEFAULT_LOGIN_LIMIT};
+pub use auth_service::{
+    AuthService, AuthSession, Registration, DEFAULT_LOGIN_LIMIT, DEFAULT_USER_CACHE_CAPACITY,
+};
 pub use chat_service::{
     ChatConfig, ChatService, SentReply, SessionPage, SessionWithMessages, StartedReply,
     DEFAULT_PAGE_SIZE, DEFAULT_TITLE, MAX_PAGE_SIZE,
