@@ -66,7 +66,11 @@ async fn seed(store: &SqliteStore, history: usize) -> (UserId, SessionId) {
     let session_id = first.expect("a session");
     let text = "a reasonably long line of chat text with some words in it ".repeat(6);
     for i in 0..history {
-        let role = if i % 2 == 0 { Role::User } else { Role::Assistant };
+        let role = if i % 2 == 0 {
+            Role::User
+        } else {
+            Role::Assistant
+        };
         store
             .append_message(message(session_id, role, MessageStatus::Complete, &text))
             .await
@@ -136,7 +140,12 @@ fn others(c: &mut Criterion) {
     group.bench_function("append_message", |b| {
         b.to_async(&rt).iter(|| async {
             store
-                .append_message(message(session_id, Role::User, MessageStatus::Complete, "hi"))
+                .append_message(message(
+                    session_id,
+                    Role::User,
+                    MessageStatus::Complete,
+                    "hi",
+                ))
                 .await
                 .expect("append")
         })

@@ -76,9 +76,16 @@ pub struct SessionDto {
 
 impl From<&ChatSession> for SessionDto {
     fn from(session: &ChatSession) -> Self {
+        SessionDto::from(session.clone())
+    }
+}
+
+/// Moves the title into the DTO.
+impl From<ChatSession> for SessionDto {
+    fn from(session: ChatSession) -> Self {
         SessionDto {
             id: session.id,
-            title: session.title.clone(),
+            title: session.title,
             created_at: session.created_at,
             updated_at: session.updated_at,
         }
@@ -120,15 +127,22 @@ pub struct MessageDto {
 
 impl From<&ChatMessage> for MessageDto {
     fn from(message: &ChatMessage) -> Self {
+        MessageDto::from(message.clone())
+    }
+}
+
+/// Moves the text into the DTO (no copy of the content).
+impl From<ChatMessage> for MessageDto {
+    fn from(message: ChatMessage) -> Self {
         MessageDto {
             id: message.id,
             session_id: message.session_id,
             role: message.role,
-            content: message.content.clone(),
+            content: message.content,
             timestamp: message.timestamp,
             status: message.status,
-            provider: message.provider.clone(),
-            model: message.model.clone(),
+            provider: message.provider,
+            model: message.model,
             usage: message.usage.map(|u| UsageDto {
                 prompt_tokens: u.prompt_tokens,
                 completion_tokens: u.completion_tokens,

@@ -39,6 +39,10 @@ pub enum Error {
     /// newer row).
     #[error("invalid stored row: {0}")]
     InvalidRow(String),
+    /// A batch of writes committed together failed as a whole (SQLite group
+    /// commit); nothing of the batch was stored.
+    #[error("write batch failed: {0}")]
+    Batch(String),
 }
 
 impl From<Error> for StoreError {

@@ -51,6 +51,8 @@ mod rows;
 mod sqlite_json;
 #[cfg(feature = "sqlite")]
 mod sqlite_store;
+#[cfg(feature = "sqlite")]
+mod sqlite_writer;
 #[cfg(feature = "testing")]
 pub mod testing;
 

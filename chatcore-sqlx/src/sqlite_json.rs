@@ -18,7 +18,8 @@ use crate::error::Error;
 use crate::rows;
 
 /// `json_object(…)` of a `chat_messages` row, for [`messages`].
-pub(crate) const MESSAGE_OBJECT: &str = "json_object('id', hex(id), 'session_id', hex(session_id), \
+pub(crate) const MESSAGE_OBJECT: &str =
+    "json_object('id', hex(id), 'session_id', hex(session_id), \
      'role', role, 'content', content, 'status', status, 'provider', provider, 'model', model, \
      'prompt_tokens', prompt_tokens, 'completion_tokens', completion_tokens, \
      'timestamp', timestamp)";
@@ -114,7 +115,10 @@ mod tests {
         );
         assert_eq!(parsed[0].content, "héllo \"x\"");
         assert_eq!(parsed[0].usage, None);
-        assert_eq!(parsed[0].timestamp.timestamp_micros(), 1_763_771_554_654_321);
+        assert_eq!(
+            parsed[0].timestamp.timestamp_micros(),
+            1_763_771_554_654_321
+        );
     }
 
     #[test]

@@ -30,11 +30,13 @@ use sqlx::sqlite::{
     SqliteSynchronous,
 };
 use sqlx::Row;
+use sqlx::SqliteConnection;
 
 use crate::config::PoolConfig;
 use crate::error::{backend, is_foreign_key_violation, is_unique_violation, Error};
 use crate::rows;
 use crate::sqlite_json::{self, MESSAGE_OBJECT, SESSION_OBJECT};
+use crate::sqlite_writer::GroupCommit;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -52,6 +54,9 @@ pub struct SqliteStore {
     pool: SqlitePool,
     /// Every write: one connection for a file database.
     writer: SqlitePool,
+    /// Group commit of the reply path's writes (appends and message
+    /// updates); `None` when the store was made outside a tokio runtime.
+    group: Option<GroupCommit>,
 }
 
 impl SqliteStore {
@@ -166,6 +171,7 @@ impl SqliteStore {
                 .await?;
             Self {
                 pool: readers,
+                group: GroupCommit::start(writer.clone()),
                 writer,
             }
         };
@@ -189,6 +195,7 @@ impl SqliteStore {
     /// ```
     pub fn new(pool: SqlitePool) -> Self {
         Self {
+            group: GroupCommit::start(pool.clone()),
             writer: pool.clone(),
             pool,
         }
@@ -316,6 +323,62 @@ fn insert_messages_sql(rows: usize) -> String {
         sql.push(')');
     }
     sql
+}
+
+/// Appends `messages` in one multi-row `INSERT` on `conn` (the trigger moves
+/// their sessions' `updated_at`).
+pub(crate) async fn exec_append(
+    conn: &mut SqliteConnection,
+    messages: &[ChatMessage],
+) -> Result<(), sqlx::Error> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    let sql = insert_messages_sql(messages.len());
+    let mut query = sqlx::query(&sql);
+    for message in messages {
+        let (prompt_tokens, completion_tokens) = rows::usage_columns(message.usage);
+        query = query
+            .bind(message.id.0)
+            .bind(message.session_id.0)
+            .bind(message.role.as_str())
+            .bind(&message.content)
+            .bind(message.status.as_str())
+            .bind(&message.provider)
+            .bind(&message.model)
+            .bind(prompt_tokens)
+            .bind(completion_tokens)
+            .bind(micros(message.timestamp));
+    }
+    query.execute(conn).await.map(|_| ())
+}
+
+/// Rewrites a message on `conn`; `None` when no message has that id.
+pub(crate) async fn exec_update(
+    conn: &mut SqliteConnection,
+    id: MessageId,
+    update: &MessageUpdate,
+) -> Result<Option<ChatMessage>, sqlx::Error> {
+    let (prompt_tokens, completion_tokens) = rows::usage_columns(update.usage);
+    let sql = format!(
+        "UPDATE chat_messages SET content = $1, status = $2, provider = $3, model = $4, \
+         prompt_tokens = $5, completion_tokens = $6 WHERE id = $7 \
+         RETURNING {MESSAGE_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(&update.content)
+        .bind(update.status.as_str())
+        .bind(&update.provider)
+        .bind(&update.model)
+        .bind(prompt_tokens)
+        .bind(completion_tokens)
+        .bind(id.0)
+        .fetch_optional(conn)
+        .await?;
+    row.as_ref()
+        .map(message_from_row)
+        .transpose()
+        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 #[async_trait]
@@ -541,27 +604,12 @@ impl Store for SqliteStore {
         if messages.is_empty() {
             return Ok(messages);
         }
-        // One statement, so atomic by itself; the `chat_messages_touch_session`
-        // trigger moves each session's updated_at. An unknown session fails
-        // the foreign key.
-        let sql = insert_messages_sql(messages.len());
-        let mut query = sqlx::query(&sql);
-        for message in &messages {
-            let (prompt_tokens, completion_tokens) = rows::usage_columns(message.usage);
-            query = query
-                .bind(message.id.0)
-                .bind(message.session_id.0)
-                .bind(message.role.as_str())
-                .bind(&message.content)
-                .bind(message.status.as_str())
-                .bind(&message.provider)
-                .bind(&message.model)
-                .bind(prompt_tokens)
-                .bind(completion_tokens)
-                .bind(micros(message.timestamp));
+        if let Some(group) = self.group.as_ref().filter(|g| g.is_running()) {
+            return group.append(messages).await;
         }
-        match query.execute(&self.writer).await {
-            Ok(_) => Ok(messages),
+        let mut conn = self.writer.acquire().await.map_err(backend)?;
+        match exec_append(&mut conn, &messages).await {
+            Ok(()) => Ok(messages),
             Err(e) if is_unique_violation(&e) => Err(StoreError::Conflict(ConflictKind::Id)),
             Err(e) if is_foreign_key_violation(&e) => Err(StoreError::NotFound),
             Err(e) => Err(backend(e)),
@@ -573,25 +621,14 @@ impl Store for SqliteStore {
         id: MessageId,
         update: MessageUpdate,
     ) -> Result<ChatMessage, StoreError> {
-        let (prompt_tokens, completion_tokens) = rows::usage_columns(update.usage);
-        let sql = format!(
-            "UPDATE chat_messages SET content = $1, status = $2, provider = $3, model = $4, \
-             prompt_tokens = $5, completion_tokens = $6 WHERE id = $7 \
-             RETURNING {MESSAGE_COLUMNS}"
-        );
-        let row = sqlx::query(&sql)
-            .bind(&update.content)
-            .bind(update.status.as_str())
-            .bind(&update.provider)
-            .bind(&update.model)
-            .bind(prompt_tokens)
-            .bind(completion_tokens)
-            .bind(id.0)
-            .fetch_optional(&self.writer)
+        if let Some(group) = self.group.as_ref().filter(|g| g.is_running()) {
+            return group.update(id, update).await;
+        }
+        let mut conn = self.writer.acquire().await.map_err(backend)?;
+        exec_update(&mut conn, id, &update)
             .await
             .map_err(backend)?
-            .ok_or(StoreError::NotFound)?;
-        Ok(message_from_row(&row)?)
+            .ok_or(StoreError::NotFound)
     }
 
     async fn list_messages(&self, session_id: SessionId) -> Result<Vec<ChatMessage>, StoreError> {

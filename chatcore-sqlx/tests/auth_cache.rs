@@ -11,7 +11,8 @@ use chatcore_sqlx::SqliteStore;
 
 async fn fixture(cache: Option<usize>) -> (SqliteStore, AuthService, String) {
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
-    let tokens: Arc<dyn TokenService> = Arc::new(JwtTokens::new(b"auth-cache-test-secret-of-32-bytes!"));
+    let tokens: Arc<dyn TokenService> =
+        Arc::new(JwtTokens::new(b"auth-cache-test-secret-of-32-bytes!"));
     let hasher = PasswordHasher::insecure_fast_for_tests().unwrap();
     let mut auth = AuthService::new(Arc::new(store.clone()) as Arc<dyn Store>, tokens, hasher);
     if let Some(capacity) = cache {

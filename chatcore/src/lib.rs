@@ -26,6 +26,7 @@ mod ids;
 mod llm;
 mod memory_store;
 mod password;
+mod password_memory;
 mod rate_limit;
 mod store;
 #[cfg(feature = "testing")]

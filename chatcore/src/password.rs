@@ -10,14 +10,16 @@
 //! that frees a 19 MiB buffer keeps it in its own malloc arena, and tokio's
 //! blocking pool hands hashes to ever new threads, so the server's memory
 //! grew with the number of threads that ever hashed (~350 MB in a 50-login
-//! flood). On a fixed pool each thread reuses its buffer.
+//! flood). On a fixed pool, each thread keeps one work area and reuses it
+//! (`password_memory.rs`), so hashing holds exactly one work area per thread.
 
 use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-use argon2::password_hash::phc::PasswordHash;
-use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier as _, Version};
+use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, Version};
+
+use crate::password_memory;
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
 /// Why hashing or verifying could not be done (not "wrong password").
@@ -95,19 +97,12 @@ impl PasswordHasher {
         })
     }
 
-    fn argon(&self) -> Argon2<'static> {
-        Argon2::new(Algorithm::Argon2id, Version::V0x13, self.params.clone())
-    }
-
     /// Hashes a password into a PHC string, off the async worker threads.
     pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
-        let argon = self.argon();
+        let params = self.params.clone();
         let password = password.to_owned();
         self.run_blocking(move || {
-            argon
-                .hash_password(password.as_bytes())
-                .map(|h| h.to_string())
-                .map_err(|e| PasswordError::Hash(e.to_string()))
+            password_memory::hash(&params, password.as_bytes()).map_err(PasswordError::Hash)
         })
         .await?
     }
@@ -119,12 +114,8 @@ impl PasswordHasher {
         let known = phc.is_some();
         let phc = phc.map_or_else(|| self.dummy_hash.as_str().to_owned(), str::to_owned);
         let password = password.to_owned();
-        let argon = self.argon();
         let matches = self
-            .run_blocking(move || match PasswordHash::new(&phc) {
-                Ok(parsed) => argon.verify_password(password.as_bytes(), &parsed).is_ok(),
-                Err(_) => false,
-            })
+            .run_blocking(move || password_memory::verify(password.as_bytes(), &phc))
             .await?;
         Ok(known && matches)
     }

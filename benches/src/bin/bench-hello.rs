@@ -3,11 +3,6 @@
 
 use rocket::config::LogLevel;
 
-/// The same allocator as `chatcore-server`, so the ceiling and the server
-/// differ only in what chatcore does per request.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[rocket::get("/hello")]
 fn hello() -> &'static str {
     "hello"

@@ -30,8 +30,8 @@ async fn send(
         .send(user.user.id, body.session_id, &body.content)
         .await?;
     Ok(Json(SentReplyDto {
-        user_message: MessageDto::from(&reply.user_message),
-        assistant_message: MessageDto::from(&reply.assistant_message),
+        user_message: MessageDto::from(reply.user_message),
+        assistant_message: MessageDto::from(reply.assistant_message),
         provider: reply.provider,
     }))
 }

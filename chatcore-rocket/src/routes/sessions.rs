@@ -84,7 +84,7 @@ async fn list(
         )
     });
     Ok(Page {
-        sessions: page.sessions.iter().map(SessionDto::from).collect(),
+        sessions: page.sessions.into_iter().map(SessionDto::from).collect(),
         next,
     })
 }
@@ -98,8 +98,8 @@ async fn get_one(
     let id = session_id_of(session_id)?;
     let found = state.chat.get_session(user.user.id, id).await?;
     Ok(Json(SessionDetailDto {
-        session: SessionDto::from(&found.session),
-        messages: found.messages.iter().map(MessageDto::from).collect(),
+        session: SessionDto::from(found.session),
+        messages: found.messages.into_iter().map(MessageDto::from).collect(),
     }))
 }
 

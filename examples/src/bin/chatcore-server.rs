@@ -6,13 +6,6 @@ use std::process::ExitCode;
 
 use chatcore_examples::server::{self, ServerConfig};
 
-/// mimalloc instead of glibc's malloc: the server allocates per row and per
-/// JSON value on one thread and frees on another (sqlx's SQLite thread, the
-/// Rocket workers), which glibc serves through locked arenas; mimalloc's
-/// thread-free lists cost a fraction of that (see BENCHMARKS.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[rocket::main]
 async fn main() -> ExitCode {
     server::init_tracing();

@@ -183,8 +183,10 @@ async fn http_routes(report: &mut Report, label: &str, server: &Server, mode: Mo
     ] {
         let url = format!("{}{path}", server.base);
         let (load, h) = (mode.wrk, auth.clone());
+        let cpu = server.cpu_s();
         let r = tokio::task::spawn_blocking(move || wrk::run(&url, load, &h, None)).await??;
-        report.http(Row::new(label, route, r, true));
+        let cpu = server.cpu_s() - cpu;
+        report.http(Row::new(label, route, r, true).with_server_cpu(cpu));
     }
     let script_dir = tempfile::tempdir()?;
     let script = script_dir.path().join("send.lua");
@@ -194,8 +196,10 @@ async fn http_routes(report: &mut Report, label: &str, server: &Server, mode: Mo
     )?;
     let url = server.base.clone();
     let load = mode.wrk;
+    let cpu = server.cpu_s();
     let r = tokio::task::spawn_blocking(move || wrk::run(&url, load, &[], Some(&script))).await??;
-    report.http(Row::new(label, "POST /chat/send", r, false));
+    let cpu = server.cpu_s() - cpu;
+    report.http(Row::new(label, "POST /chat/send", r, false).with_server_cpu(cpu));
     Ok(())
 }
 
@@ -209,8 +213,10 @@ async fn run(args: &Args, report: &mut Report) -> Result<()> {
         let hello = Server::start("bench-hello", &hello_bin, &[], "/hello").await?;
         let url = format!("{}/hello", hello.base);
         let load = mode.wrk;
+        let cpu = hello.cpu_s();
         let r = tokio::task::spawn_blocking(move || wrk::run(&url, load, &[], None)).await??;
-        report.http(Row::new("", "GET /hello (bare Rocket)", r, true));
+        let cpu = hello.cpu_s() - cpu;
+        report.http(Row::new("", "GET /hello (bare Rocket)", r, true).with_server_cpu(cpu));
     }
 
     if args.runs("sqlite") {

@@ -17,6 +17,8 @@ pub struct Row {
     pub wrk: WrkResult,
     /// Every response must be 2xx (GETs); for sends, at most 1 % may not be.
     pub all_2xx: bool,
+    /// Server CPU time (user + system) per completed request, in µs.
+    pub cpu_us_per_request: Option<f64>,
 }
 
 impl Row {
@@ -26,7 +28,16 @@ impl Row {
             route: route.into(),
             wrk,
             all_2xx,
+            cpu_us_per_request: None,
         }
+    }
+
+    /// Records the server CPU seconds used during the run.
+    pub fn with_server_cpu(mut self, cpu_s: f64) -> Row {
+        if self.wrk.requests > 0 {
+            self.cpu_us_per_request = Some(cpu_s * 1e6 / self.wrk.requests as f64);
+        }
+        self
     }
 }
 
@@ -162,8 +173,8 @@ impl Report {
         );
         let _ = writeln!(
             t,
-            "{:<10} {:<26} {:>9} {:>7} {:>9} {:>9} {:>8}  target",
-            "db", "route", "req/s", "ratio", "p50 ms", "p99 ms", "non-2xx"
+            "{:<10} {:<26} {:>9} {:>7} {:>9} {:>9} {:>8} {:>11}  target",
+            "db", "route", "req/s", "ratio", "p50 ms", "p99 ms", "non-2xx", "cpu µs/req"
         );
         for r in &self.rows {
             let ratio = self
@@ -173,16 +184,20 @@ impl Report {
                 format!("≥{:.0}% {}", t * 100.0, met(ok))
             });
             let w = &r.wrk;
+            let cpu = r
+                .cpu_us_per_request
+                .map_or("-".into(), |us| format!("{us:.0}"));
             let _ = writeln!(
                 t,
-                "{:<10} {:<26} {:>9.0} {:>7} {:>9.2} {:>9.2} {:>8}  {verdict}",
+                "{:<10} {:<26} {:>9.0} {:>7} {:>9.2} {:>9.2} {:>8} {:>11}  {verdict}",
                 if r.label.is_empty() { "-" } else { &r.label },
                 r.route,
                 w.rps,
                 ratio,
                 w.p50_ms,
                 w.p99_ms,
-                w.non_2xx
+                w.non_2xx,
+                cpu
             );
         }
         if let Some(s) = &self.sse {
@@ -227,6 +242,7 @@ impl Report {
                     json!(r.label)
                 });
                 v["route"] = json!(r.route);
+                v["server_cpu_us_per_request"] = json!(r.cpu_us_per_request);
                 v["ratio_to_ceiling"] = json!(self.ratio(r));
                 if let Some((t, ok)) = self.verdict(r) {
                     v["target_ratio"] = json!(t);
