@@ -25,8 +25,9 @@ impl PoolConfig {
     pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 
     /// Sets the pool size (at least 1). Unset, each backend picks its default:
-    /// 10 for PostgreSQL, 8 for a SQLite file, and always 1 for an in-memory
-    /// SQLite database (which lives exactly as long as its one connection).
+    /// 10 for PostgreSQL, 8 readers for a SQLite file (its one writer
+    /// connection comes on top), and always 1 for an in-memory SQLite
+    /// database (which lives exactly as long as its one connection).
     pub fn with_max_connections(mut self, max_connections: u32) -> Self {
         self.max_connections = Some(max_connections.max(1));
         self

@@ -50,6 +50,8 @@ mod rows;
 #[cfg(feature = "sqlite")]
 mod sqlite_json;
 #[cfg(feature = "sqlite")]
+mod sqlite_rows;
+#[cfg(feature = "sqlite")]
 mod sqlite_store;
 #[cfg(feature = "sqlite")]
 mod sqlite_writer;

@@ -14,6 +14,11 @@
 //! Connections are not pinged before use (`test_before_acquire(false)`): a
 //! SQLite connection is a local file handle that cannot go stale, and the
 //! ping would double the round trips to sqlx's connection thread.
+//!
+//! Appends and message updates (the reply path's writes) go through a
+//! group-commit task (`sqlite_writer.rs`) that commits the writes queued at
+//! the same time together; the session list and message history are read as
+//! one JSON row each (`sqlite_json.rs`). BENCHMARKS.md has the measurements.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -26,24 +31,20 @@ use chatcore::{
 use chrono::{DateTime, Utc};
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use sqlx::Row;
-use sqlx::SqliteConnection;
 
 use crate::config::PoolConfig;
 use crate::error::{backend, is_foreign_key_violation, is_unique_violation, Error};
-use crate::rows;
 use crate::sqlite_json::{self, MESSAGE_OBJECT, SESSION_OBJECT};
+use crate::sqlite_rows::{
+    exec_append, exec_update, micros, session_from_row, user_from_row, SESSION_COLUMNS,
+    USER_COLUMNS,
+};
 use crate::sqlite_writer::GroupCommit;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
-
-const USER_COLUMNS: &str = "id, email, username, password_hash, created_at, updated_at";
-const SESSION_COLUMNS: &str = "id, user_id, title, title_explicit, created_at, updated_at";
-const MESSAGE_COLUMNS: &str = "id, session_id, role, content, status, provider, model, \
-                               prompt_tokens, completion_tokens, timestamp";
 
 /// A [`Store`] on SQLite (a file, or `sqlite::memory:`).
 ///
@@ -257,128 +258,6 @@ impl SqliteStore {
             Ok(ConflictKind::Id)
         }
     }
-}
-
-fn micros(time: DateTime<Utc>) -> i64 {
-    time.timestamp_micros()
-}
-
-fn user_from_row(row: &SqliteRow) -> Result<User, Error> {
-    Ok(User {
-        id: UserId(row.try_get("id")?),
-        email: row.try_get("email")?,
-        username: row.try_get("username")?,
-        created_at: rows::time_from_micros(row.try_get("created_at")?)?,
-        updated_at: rows::time_from_micros(row.try_get("updated_at")?)?,
-    })
-}
-
-fn session_from_row(row: &SqliteRow) -> Result<ChatSession, Error> {
-    Ok(ChatSession {
-        id: SessionId(row.try_get("id")?),
-        user_id: UserId(row.try_get("user_id")?),
-        title: row.try_get("title")?,
-        title_explicit: rows::flag(row.try_get("title_explicit")?),
-        created_at: rows::time_from_micros(row.try_get("created_at")?)?,
-        updated_at: rows::time_from_micros(row.try_get("updated_at")?)?,
-    })
-}
-
-fn message_from_row(row: &SqliteRow) -> Result<ChatMessage, Error> {
-    Ok(ChatMessage {
-        id: MessageId(row.try_get("id")?),
-        session_id: SessionId(row.try_get("session_id")?),
-        role: rows::role(row.try_get("role")?)?,
-        content: row.try_get("content")?,
-        status: rows::status(row.try_get("status")?)?,
-        provider: row.try_get("provider")?,
-        model: row.try_get("model")?,
-        usage: rows::usage(
-            row.try_get("prompt_tokens")?,
-            row.try_get("completion_tokens")?,
-        )?,
-        timestamp: rows::time_from_micros(row.try_get("timestamp")?)?,
-    })
-}
-
-/// `INSERT INTO chat_messages … VALUES (…), (…)` for `rows` messages, with
-/// numbered parameters (`$1`…`$10` for the first row, and so on).
-fn insert_messages_sql(rows: usize) -> String {
-    const COLUMNS: usize = 10;
-    let mut sql = String::from(
-        "INSERT INTO chat_messages (id, session_id, role, content, status, provider, model, \
-         prompt_tokens, completion_tokens, timestamp) VALUES ",
-    );
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for column in 0..COLUMNS {
-            if column > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${}", row * COLUMNS + column + 1));
-        }
-        sql.push(')');
-    }
-    sql
-}
-
-/// Appends `messages` in one multi-row `INSERT` on `conn` (the trigger moves
-/// their sessions' `updated_at`).
-pub(crate) async fn exec_append(
-    conn: &mut SqliteConnection,
-    messages: &[ChatMessage],
-) -> Result<(), sqlx::Error> {
-    if messages.is_empty() {
-        return Ok(());
-    }
-    let sql = insert_messages_sql(messages.len());
-    let mut query = sqlx::query(&sql);
-    for message in messages {
-        let (prompt_tokens, completion_tokens) = rows::usage_columns(message.usage);
-        query = query
-            .bind(message.id.0)
-            .bind(message.session_id.0)
-            .bind(message.role.as_str())
-            .bind(&message.content)
-            .bind(message.status.as_str())
-            .bind(&message.provider)
-            .bind(&message.model)
-            .bind(prompt_tokens)
-            .bind(completion_tokens)
-            .bind(micros(message.timestamp));
-    }
-    query.execute(conn).await.map(|_| ())
-}
-
-/// Rewrites a message on `conn`; `None` when no message has that id.
-pub(crate) async fn exec_update(
-    conn: &mut SqliteConnection,
-    id: MessageId,
-    update: &MessageUpdate,
-) -> Result<Option<ChatMessage>, sqlx::Error> {
-    let (prompt_tokens, completion_tokens) = rows::usage_columns(update.usage);
-    let sql = format!(
-        "UPDATE chat_messages SET content = $1, status = $2, provider = $3, model = $4, \
-         prompt_tokens = $5, completion_tokens = $6 WHERE id = $7 \
-         RETURNING {MESSAGE_COLUMNS}"
-    );
-    let row = sqlx::query(&sql)
-        .bind(&update.content)
-        .bind(update.status.as_str())
-        .bind(&update.provider)
-        .bind(&update.model)
-        .bind(prompt_tokens)
-        .bind(completion_tokens)
-        .bind(id.0)
-        .fetch_optional(conn)
-        .await?;
-    row.as_ref()
-        .map(message_from_row)
-        .transpose()
-        .map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
 #[async_trait]

@@ -22,7 +22,7 @@ use sqlx::SqliteConnection;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::error::{backend, is_foreign_key_violation, is_unique_violation, Error};
-use crate::sqlite_store::{exec_append, exec_update};
+use crate::sqlite_rows::{exec_append, exec_update};
 
 /// Most writes committed together.
 const MAX_BATCH: usize = 256;

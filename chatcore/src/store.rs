@@ -123,8 +123,10 @@ pub trait Store: Send + Sync + 'static {
     ///
     /// The default appends them one by one with
     /// [`append_message`](Store::append_message); the SQL stores override it
-    /// to write all of them in one transaction, so that one turn costs one
-    /// commit and either every message is stored or none is.
+    /// to write all of them atomically (one statement on SQLite, one
+    /// transaction on PostgreSQL), so that one turn costs one commit and
+    /// either every message is stored or none is. Meant for the few messages
+    /// of one turn.
     async fn append_messages(
         &self,
         messages: Vec<ChatMessage>,
