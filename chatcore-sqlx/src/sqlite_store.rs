@@ -181,7 +181,10 @@ impl SqliteStore {
     }
 
     /// Wraps an existing pool, as is: it does not run the migrations (call
-    /// [`migrate`](Self::migrate)) nor change connection settings.
+    /// [`migrate`](Self::migrate)) nor change connection settings. The pool
+    /// serves reads and writes; called inside a tokio runtime, it also starts
+    /// the group-commit task for the reply path's writes on that runtime
+    /// (outside one, those writes go to the pool directly).
     ///
     /// ```no_run
     /// # async fn run() -> Result<(), chatcore_sqlx::Error> {
