@@ -4,9 +4,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use base64::Engine as _;
-
 use crate::clock;
+use crate::cursor;
 use crate::domain::{ChatMessage, ChatSession, MessageStatus, Role, SessionCursor};
 use crate::error::ServiceError;
 use crate::events::{EventBus, UserEvent};
@@ -130,25 +129,6 @@ impl std::fmt::Debug for ChatService {
             .field("running", &self.running_count())
             .finish_non_exhaustive()
     }
-}
-
-fn encode_cursor(session: &ChatSession) -> String {
-    let raw = format!("{}:{}", session.updated_at.timestamp_micros(), session.id);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
-}
-
-fn decode_cursor(cursor: &str) -> Result<SessionCursor, ServiceError> {
-    let invalid = || ServiceError::field("cursor", "is not a valid cursor");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(cursor)
-        .map_err(|_| invalid())?;
-    let raw = String::from_utf8(raw).map_err(|_| invalid())?;
-    let (micros, id) = raw.split_once(':').ok_or_else(invalid)?;
-    let micros: i64 = micros.parse().map_err(|_| invalid())?;
-    Ok(SessionCursor {
-        updated_at: clock::from_micros(micros),
-        id: id.parse().map_err(|_| invalid())?,
-    })
 }
 
 impl ChatService {
@@ -284,7 +264,13 @@ impl ChatService {
                 ))
             }
         };
-        let cursor = cursor.map(decode_cursor).transpose()?;
+        let cursor = cursor
+            .map(|c| cursor::decode(c, "cursor"))
+            .transpose()?
+            .map(|(updated_at, id)| SessionCursor {
+                updated_at,
+                id: SessionId::from(id),
+            });
         let mut sessions = self
             .inner
             .store
@@ -292,7 +278,9 @@ impl ChatService {
             .await?;
         let next_cursor = if sessions.len() > limit as usize {
             sessions.truncate(limit as usize);
-            sessions.last().map(encode_cursor)
+            sessions
+                .last()
+                .map(|s| cursor::encode(s.updated_at, s.id.as_uuid()))
         } else {
             None
         };

@@ -18,6 +18,7 @@
 mod auth_service;
 mod chat_service;
 pub mod clock;
+mod cursor;
 mod domain;
 mod error;
 mod events;
@@ -27,6 +28,7 @@ mod llm;
 mod memory_store;
 mod password;
 mod password_memory;
+pub mod patterns;
 mod rate_limit;
 mod store;
 #[cfg(feature = "testing")]
