@@ -2,8 +2,11 @@
 //!
 //! Rocket answers a known path with an unknown method by 404. chatcore adds,
 //! for every path it serves, low-ranked routes for the other methods that
-//! answer 405 with the allowed ones, and an `OPTIONS` route answering 204
-//! (which also serves CORS preflights). The table comes from the real routes,
+//! answer 405 with the allowed ones (`TRACE` and `CONNECT` too, and `HEAD`
+//! where there is no `GET` to answer it), and an `OPTIONS` route answering
+//! 204 (which also serves CORS preflights). A method Rocket does not know at
+//! all (`QUERY`, ...) never reaches a route: the 400 catcher answers it with
+//! the same 405 ([`ApiPaths::allow`]). The table comes from the real routes,
 //! so it cannot drift from them.
 
 use rocket::http::{Method, Status};
@@ -79,7 +82,13 @@ pub(crate) fn fallback_routes(groups: &[PathMethods]) -> Vec<Route> {
     let mut routes = Vec::new();
     for group in groups {
         let allow = group.allow();
-        for method in METHODS {
+        // Rocket answers HEAD with the GET route when there is one.
+        let head = (!group.methods.contains(&Method::Get)).then_some(Method::Head);
+        let others = METHODS
+            .into_iter()
+            .chain([Method::Trace, Method::Connect])
+            .chain(head);
+        for method in others {
             if !group.methods.contains(&method) {
                 let handler = Answer {
                     allow: allow.clone(),
@@ -118,18 +127,19 @@ impl Handler for Answer {
                 .finalize();
             return Outcome::Success(response);
         }
-        let mut error = ApiError::new(
-            Status::MethodNotAllowed,
-            "method_not_allowed",
-            format!(
-                "{} is not allowed here (allowed: {})",
-                req.method(),
-                self.allow
-            ),
-        );
-        error.allow = Some(self.allow.clone());
-        route::Outcome::from(req, error)
+        route::Outcome::from(req, not_allowed(req.method().as_str(), &self.allow))
     }
+}
+
+/// 405 `method_not_allowed` with `Allow`.
+pub(crate) fn not_allowed(method: &str, allow: &str) -> ApiError {
+    let mut error = ApiError::new(
+        Status::MethodNotAllowed,
+        "method_not_allowed",
+        format!("{method} is not allowed here (allowed: {allow})"),
+    );
+    error.allow = Some(allow.to_owned());
+    error
 }
 
 /// The paths chatcore serves, for an application that needs to tell API
@@ -173,6 +183,19 @@ impl ApiPaths {
                         .all(|(p, s)| (p.starts_with('<') && p.ends_with('>')) || p == s)
             })
             .map(|(_, methods)| methods.as_slice())
+    }
+
+    /// The `Allow` value of `path` (its methods and `OPTIONS`), when it is
+    /// one of chatcore's paths.
+    pub fn allow(&self, path: &str) -> Option<String> {
+        let mut methods: Vec<&str> = Vec::new();
+        for found in self.find(path) {
+            methods.extend(found.iter().map(|m| m.as_str()));
+        }
+        (!methods.is_empty()).then(|| {
+            methods.push("OPTIONS");
+            methods.join(", ")
+        })
     }
 
     /// Whether `path` (absolute, without query) is one of chatcore's routes,

@@ -4,6 +4,7 @@ use rocket::http::Status;
 use rocket::request::Request;
 use rocket::{catch, catchers, Catcher};
 
+use crate::allow::{not_allowed, ApiPaths};
 use crate::error::ApiError;
 use crate::guard::stashed;
 
@@ -60,8 +61,21 @@ pub(crate) fn error_for(status: Status, req: &Request<'_>) -> ApiError {
     }
 }
 
+/// A request that reaches the 400 catcher without having been routed was
+/// refused by Rocket itself; on one of chatcore's paths that is a method
+/// Rocket does not know (`QUERY`, ...), answered as any other unsupported
+/// method: 405 with `Allow`.
 #[catch(400)]
 fn bad_request(req: &Request<'_>) -> ApiError {
+    if req.route().is_none() && stashed(req, Status::BadRequest).is_none() {
+        let allow = req
+            .rocket()
+            .state::<ApiPaths>()
+            .and_then(|paths| paths.allow(req.uri().path().as_str()));
+        if let Some(allow) = allow {
+            return not_allowed("this method", &allow);
+        }
+    }
     error_for(Status::BadRequest, req)
 }
 

@@ -7,6 +7,9 @@ use rocket::http::{ContentType, Header, Status};
 use rocket::request::Request;
 use rocket::response::{self, Responder, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::openapi::schemas;
 
 /// An error answer of the API. Every failure a client sees has this shape.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,16 +28,25 @@ pub struct ApiError {
     pub allow: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
+/// The error body as written, and as documented (`Error` in the OpenAPI document).
+#[derive(Serialize, ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody<'a> {
+    /// What went wrong.
+    error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
-struct Inner<'a> {
+/// `error` of [`ErrorBody`].
+#[derive(Serialize, ToSchema)]
+#[schema(as = ErrorDetail)]
+struct ErrorDetail<'a> {
+    /// snake_case code (`validation_error`, `not_found`, ...).
     code: &'a str,
+    /// Human-readable message.
     message: &'a str,
+    /// The fields at fault, each with its problem (validation errors).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = schemas::field_errors, required = false)]
     fields: Option<&'a FieldErrors>,
 }
 
@@ -82,8 +94,8 @@ impl ApiError {
 
     /// The JSON body.
     pub fn body(&self) -> String {
-        let body = Body {
-            error: Inner {
+        let body = ErrorBody {
+            error: ErrorDetail {
                 code: &self.code,
                 message: &self.message,
                 fields: self.fields.as_ref(),

@@ -4,7 +4,7 @@ use rocket::data::{self, ByteUnit, Data, FromData};
 use rocket::http::Status;
 use rocket::outcome::Outcome;
 use rocket::request::Request;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::error::Category;
 
 use crate::error::ApiError;
@@ -59,44 +59,48 @@ async fn read<T: DeserializeOwned>(data: Data<'_>, limit: u64) -> Result<T, ApiE
     parse(&bytes.value)
 }
 
-/// Parses a body with the API's rules (400 for malformed, 422 for wrong shape).
+/// Parses a body with the API's rules, in this order: an empty body is 400;
+/// a body that is not well-formed JSON is 400 whatever it contains (syntax
+/// is judged before shape, so a truncated body with a bad value inside is
+/// still 400); well-formed JSON that is not an object is 422 (every body of
+/// the API is an object, and serde's derived structs would also take an
+/// array); then a wrong shape, type or value is 422 naming the field.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
+    let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace()) else {
         return Err(ApiError::bad_request(
             "the request body is empty; expected JSON",
         ));
+    };
+    serde_json::from_slice::<IgnoredAny>(bytes).map_err(|e| malformed(&e))?;
+    if *first != b'{' {
+        return Err(ApiError::validation("invalid body: expected a JSON object"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        match inner.classify() {
-            Category::Data => {
-                let text = strip_position(&inner.to_string());
-                let mut error = ApiError::validation(format!("invalid body: {text}"));
-                let field = missing_field(&text)
-                    .map(|f| (f.to_owned(), "is required".to_owned()))
-                    .or_else(|| (path != "." && !path.is_empty()).then(|| (path, text.clone())));
-                if let Some((field, problem)) = field {
-                    let mut fields = chatcore::FieldErrors::new();
-                    fields.insert(field, problem);
-                    error.fields = Some(fields);
-                }
-                error
-            }
-            Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(format!(
-                "malformed JSON: {}",
-                strip_position(&inner.to_string())
-            )),
+        if inner.classify() != Category::Data {
+            return malformed(&inner);
         }
-    })?;
-    deserializer.end().map_err(|e| {
-        ApiError::bad_request(format!(
-            "malformed JSON: {}",
-            strip_position(&e.to_string())
-        ))
-    })?;
-    Ok(value)
+        let text = strip_position(&inner.to_string());
+        let mut error = ApiError::validation(format!("invalid body: {text}"));
+        let field = missing_field(&text)
+            .map(|f| (f.to_owned(), "is required".to_owned()))
+            .or_else(|| (path != "." && !path.is_empty()).then(|| (path, text.clone())));
+        if let Some((field, problem)) = field {
+            let mut fields = chatcore::FieldErrors::new();
+            fields.insert(field, problem);
+            error.fields = Some(fields);
+        }
+        error
+    })
+}
+
+fn malformed(error: &serde_json::Error) -> ApiError {
+    ApiError::bad_request(format!(
+        "malformed JSON: {}",
+        strip_position(&error.to_string())
+    ))
 }
 
 /// `missing field `x` at line 1 column 2` -> `missing field `x``.
@@ -154,9 +158,31 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(trailing.status, Status::BadRequest);
-        assert_eq!(
-            parse::<SendBody>(b"[]").unwrap_err().status,
-            Status::UnprocessableEntity
-        );
+        for not_object in [
+            &b"[]"[..],
+            b"[\"t\"]",
+            b"[1,2]",
+            b"null",
+            b"5",
+            b"\"s\"",
+            b" true ",
+        ] {
+            let error = parse::<SendBody>(not_object).unwrap_err();
+            assert_eq!(error.status, Status::UnprocessableEntity, "{not_object:?}");
+            assert_eq!(error.code, "validation_error");
+        }
+    }
+
+    #[test]
+    fn syntax_is_judged_before_shape() {
+        // The bad UUID inside must not win over the missing closing brace.
+        let truncated =
+            parse::<SendBody>(b"{\"session_id\": \"x\", \"content\": \"hi\"").unwrap_err();
+        assert_eq!(truncated.status, Status::BadRequest);
+        assert_eq!(truncated.code, "bad_request");
+        let trailing = parse::<SendBody>(b"{\"session_id\": \"x\", \"content\": 1} x").unwrap_err();
+        assert_eq!(trailing.status, Status::BadRequest);
+        let broken_array = parse::<SendBody>(b"[1,").unwrap_err();
+        assert_eq!(broken_array.status, Status::BadRequest);
     }
 }

@@ -11,9 +11,11 @@ use std::time::Duration;
 use chatcore::{ChatMessage, ReplyEvent, ReplyStream};
 use futures_util::stream::{self, Stream, StreamExt};
 use rocket::response::stream::{Event, EventStream};
-use serde_json::json;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 
-use crate::dto::MessageDto;
+use crate::dto::{DeltaDto, DoneDto, MessageDto, SnapshotDto, StreamErrorDto};
+use crate::openapi::schemas;
 
 /// The boxed event stream every SSE route returns.
 pub type SseEvents = Pin<Box<dyn Stream<Item = Event> + Send + 'static>>;
@@ -30,13 +32,6 @@ pub(crate) fn relay(
     EventStream::from(stream).heartbeat(keepalive)
 }
 
-/// The `data` of a `delta` event (typed: one is written per word).
-#[derive(serde::Serialize)]
-struct DeltaDto<'a> {
-    message_id: chatcore::MessageId,
-    text: &'a str,
-}
-
 /// `event: message` with a stored message.
 pub(crate) fn message_event(message: &ChatMessage) -> Event {
     Event::json(&MessageDto::from(message)).event("message")
@@ -45,31 +40,86 @@ pub(crate) fn message_event(message: &ChatMessage) -> Event {
 /// The SSE event of one reply event (`snapshot`, `delta`, `done`, `error`).
 pub(crate) fn to_event(event: &ReplyEvent) -> Option<Event> {
     let event = match event {
-        ReplyEvent::Snapshot { message } => {
-            Event::json(&json!({ "message": MessageDto::from(message) })).event("snapshot")
-        }
+        ReplyEvent::Snapshot { message } => Event::json(&SnapshotDto {
+            message: MessageDto::from(message),
+        })
+        .event("snapshot"),
         ReplyEvent::Delta { message_id, text } => Event::json(&DeltaDto {
             message_id: *message_id,
             text,
         })
         .event("delta"),
-        ReplyEvent::Done { message, provider } => Event::json(&json!({
-            "message": MessageDto::from(message),
-            "provider": provider,
-        }))
+        ReplyEvent::Done { message, provider } => Event::json(&DoneDto {
+            message: MessageDto::from(message),
+            provider: provider.clone(),
+        })
         .event("done"),
         ReplyEvent::Error {
             code,
             message,
             message_id,
             ..
-        } => Event::json(&json!({
-            "code": code,
-            "message": message,
-            "message_id": message_id,
-        }))
+        } => Event::json(&StreamErrorDto {
+            code,
+            message,
+            message_id: *message_id,
+        })
         .event("error"),
         _ => return None,
     };
     Some(event)
+}
+
+/// Adds `T` and what it refers to, for the documentation of an event stream.
+fn collect<T: ToSchema>(out: &mut Vec<(String, RefOr<Schema>)>) {
+    out.push((T::name().into_owned(), T::schema()));
+    T::schemas(out);
+}
+
+/// The events of `POST /chat/stream` (documentation): `message`, `delta`...,
+/// then `done` or `error`.
+pub(crate) struct StreamEvents;
+
+impl PartialSchema for StreamEvents {
+    fn schema() -> RefOr<Schema> {
+        schemas::events(&[
+            ("message", &MessageDto::name()),
+            ("delta", &DeltaDto::name()),
+            ("done", &DoneDto::name()),
+            ("error", &StreamErrorDto::name()),
+        ])
+    }
+}
+
+impl ToSchema for StreamEvents {
+    fn schemas(out: &mut Vec<(String, RefOr<Schema>)>) {
+        collect::<MessageDto>(out);
+        collect::<DeltaDto>(out);
+        collect::<DoneDto>(out);
+        collect::<StreamErrorDto>(out);
+    }
+}
+
+/// The events of `GET /chat/sessions/{id}/stream` (documentation):
+/// `snapshot`, `delta`..., then `done` or `error`.
+pub(crate) struct ReattachEvents;
+
+impl PartialSchema for ReattachEvents {
+    fn schema() -> RefOr<Schema> {
+        schemas::events(&[
+            ("snapshot", &SnapshotDto::name()),
+            ("delta", &DeltaDto::name()),
+            ("done", &DoneDto::name()),
+            ("error", &StreamErrorDto::name()),
+        ])
+    }
+}
+
+impl ToSchema for ReattachEvents {
+    fn schemas(out: &mut Vec<(String, RefOr<Schema>)>) {
+        collect::<SnapshotDto>(out);
+        collect::<DeltaDto>(out);
+        collect::<DoneDto>(out);
+        collect::<StreamErrorDto>(out);
+    }
 }

@@ -88,6 +88,107 @@ async fn openapi_lists_every_route() {
         doc["paths"]["/chat/sessions"]["get"]["security"],
         json!([{ "bearer": [] }])
     );
+    // The constraints are chatcore's own rules.
+    let schemas = &doc["components"]["schemas"];
+    let send = &schemas["SendBody"]["properties"];
+    assert_eq!(send["content"]["pattern"], chatcore::patterns::CONTENT);
+    assert_eq!(send["content"]["maxLength"], 32_000);
+    assert_eq!(send["session_id"]["format"], "uuid");
+    let register = &schemas["RegisterBody"]["properties"];
+    assert_eq!(register["email"]["pattern"], chatcore::patterns::EMAIL);
+    assert_eq!(
+        register["username"]["pattern"],
+        chatcore::patterns::USERNAME
+    );
+    assert_eq!(register["password"]["minLength"], 8);
+    assert_eq!(register["password"]["maxLength"], 128);
+    assert_eq!(
+        schemas["RenameBody"]["properties"]["title"]["pattern"],
+        chatcore::patterns::TITLE
+    );
+    let list = &doc["paths"]["/chat/sessions"]["get"];
+    let cursor = list["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "cursor")
+        .unwrap();
+    assert_eq!(cursor["schema"]["pattern"], chatcore::patterns::CURSOR);
+    assert!(list["responses"]["200"]["headers"]["Link"].is_object());
+    // Every JSON body answers 400, 413 and 422; every token 401; every id 404.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = &op["responses"];
+            if op["requestBody"].is_object() {
+                for status in ["400", "413", "422"] {
+                    assert!(responses[status].is_object(), "{method} {path} {status}");
+                }
+            }
+            if op["security"].is_array() {
+                assert!(responses["401"].is_object(), "{method} {path}");
+            }
+            if path.contains('{') {
+                assert!(responses["404"].is_object(), "{method} {path}");
+            }
+            if responses["429"].is_object() {
+                assert!(responses["429"]["headers"]["Retry-After"].is_object());
+            }
+        }
+    }
+    // Each event of a stream is described with its payload's schema.
+    let events = &doc["paths"]["/chat/stream"]["post"]["responses"]["200"]["content"]
+        ["text/event-stream"]["schema"];
+    let events = serde_json::to_string(events).unwrap();
+    let events = if events.contains("$ref") {
+        let name = doc["paths"]["/chat/stream"]["post"]["responses"]["200"]["content"]
+            ["text/event-stream"]["schema"]["$ref"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        serde_json::to_string(&schemas[&name]).unwrap()
+    } else {
+        events
+    };
+    for name in [
+        "message",
+        "delta",
+        "done",
+        "error",
+        "Delta",
+        "Done",
+        "StreamError",
+    ] {
+        assert!(events.contains(name), "{name} in {events}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ws_without_a_handshake_is_400() {
+    let server = TestServer::start().await;
+    let plain = server.get("/ws", None).await;
+    let body = assert_error(plain, 400, "bad_request").await;
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Upgrade"),
+        "{body}"
+    );
+    for key in ["not-base64!", "AAAA", "AAAAAAAAAAAAAAAAAAAAAB=="] {
+        let response = server
+            .request(Method::GET, "/ws", None)
+            .header("connection", "Upgrade")
+            .header("upgrade", "websocket")
+            .header("sec-websocket-version", "13")
+            .header("sec-websocket-key", key)
+            .send()
+            .await
+            .unwrap();
+        assert_error(response, 400, "bad_request").await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -128,10 +128,10 @@ async fn paging_with_link_header(db: Db) {
             let link = link.to_str().unwrap();
             assert!(link.ends_with("; rel=\"next\""), "{link}");
             let target = link.trim_start_matches('<').split('>').next().unwrap();
-            assert!(
-                target.starts_with("/chat/sessions?limit=2&cursor="),
-                "{target}"
-            );
+            let cursor = target
+                .strip_prefix("/chat/sessions?limit=2&cursor=")
+                .unwrap_or_else(|| panic!("{target}"));
+            assert_eq!(cursor.len(), 32, "{cursor}");
             next = Some(format!("{}{target}", server.origin));
         }
         let page: Vec<Value> = response.json().await.unwrap();
@@ -153,12 +153,51 @@ async fn paging_with_link_header(db: Db) {
         )
         .await;
     }
-    assert_error(
-        server.get("/chat/sessions?cursor=!!!", Some(&token)).await,
-        422,
-        "validation_error",
-    )
-    .await;
+    let short = "A".repeat(31);
+    let long = "A".repeat(33);
+    for bad in [
+        "cursor=!!!",
+        "cursor=bogus",
+        "cursor=",
+        &format!("cursor={short}"),
+        &format!("cursor={long}"),
+        "limit=2&limit=3",
+        "limit=null&limit=null",
+        &format!("cursor={}&cursor={}", "A".repeat(32), "B".repeat(32)),
+    ] {
+        let body = assert_error(
+            server
+                .get(&format!("/chat/sessions?{bad}"), Some(&token))
+                .await,
+            422,
+            "validation_error",
+        )
+        .await;
+        assert!(body["error"]["fields"].is_object(), "{bad}: {body}");
+    }
+    // Every 32 characters of the cursor alphabet name a position: one past
+    // the newest session (the largest time) gives them all, one before the
+    // oldest (time 0) none.
+    let first: Vec<Value> = server
+        .get(
+            &format!("/chat/sessions?cursor=f{}", "_".repeat(31)),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 5);
+    let none: Vec<Value> = server
+        .get(
+            &format!("/chat/sessions?cursor={}", "A".repeat(32)),
+            Some(&token),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(none.is_empty());
     let all: Vec<Value> = server
         .get("/chat/sessions?limit=200", Some(&token))
         .await
@@ -367,6 +406,20 @@ async fn malformed_ids_unknown_routes_wrong_methods() {
             "POST",
         ),
         (Method::POST, "/health", "GET"),
+        (Method::TRACE, "/chat/sessions", "GET, POST"),
+        (Method::TRACE, "/health", "GET"),
+        (Method::HEAD, "/chat/send", "POST"),
+        // A method Rocket does not know never reaches a route: still 405.
+        (
+            Method::from_bytes(b"QUERY").unwrap(),
+            "/chat/sessions",
+            "GET, POST, OPTIONS",
+        ),
+        (
+            Method::from_bytes(b"QUERY").unwrap(),
+            "/chat/sessions/0190a0b0-0000-7000-8000-000000000000/stop",
+            "POST, OPTIONS",
+        ),
     ] {
         let response = server
             .request(method.clone(), path, Some(&token))
@@ -378,7 +431,11 @@ async fn malformed_ids_unknown_routes_wrong_methods() {
             allow,
             "{method} {path}"
         );
-        assert_error(response, 405, "method_not_allowed").await;
+        if method == Method::HEAD {
+            assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        } else {
+            assert_error(response, 405, "method_not_allowed").await;
+        }
     }
     let options = server
         .request(Method::OPTIONS, "/chat/sessions", None)

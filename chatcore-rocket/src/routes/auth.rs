@@ -6,7 +6,7 @@ use rocket::serde::json::Json;
 use rocket::{get, post, routes, Request, Route, State};
 
 use crate::dto::{LoginBody, RegisterBody, TokenDto, UserDto};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::guard::AuthUser;
 use crate::json::ApiJson;
 use crate::state::ApiState;
@@ -27,6 +27,16 @@ impl<'r> rocket::request::FromRequest<'r> for ClientIp {
     }
 }
 
+/// Create an account and sign in.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "register",
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "Signed in", body = TokenDto),
+        (status = 409, description = "The email or the username is taken", body = ErrorBody),
+    ),
+)]
 #[post("/auth/register", data = "<body>")]
 async fn register(
     state: &State<ApiState>,
@@ -42,6 +52,17 @@ async fn register(
     Ok((Status::Created, Json(TokenDto::from(&session))))
 }
 
+/// Sign in with email and password.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "login",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in", body = TokenDto),
+        (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 429, description = "Too many failed logins for this email or address", body = ErrorBody),
+    ),
+)]
 #[post("/auth/login", data = "<body>")]
 async fn login(
     state: &State<ApiState>,
@@ -53,11 +74,25 @@ async fn login(
     Ok(Json(TokenDto::from(&session)))
 }
 
+/// The signed-in user.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "me",
+    security(("bearer" = [])),
+    responses((status = 200, description = "The user", body = UserDto)),
+)]
 #[get("/auth/me")]
 async fn me(user: AuthUser) -> Json<UserDto> {
     Json(UserDto::from(&user.user))
 }
 
+/// A fresh token for a valid one ("stay signed in").
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "refresh",
+    security(("bearer" = [])),
+    responses((status = 200, description = "Signed in", body = TokenDto)),
+)]
 #[post("/auth/refresh")]
 async fn refresh(state: &State<ApiState>, user: AuthUser) -> Result<Json<TokenDto>, ApiError> {
     let session = state.auth.refresh(user.user.id).await?;

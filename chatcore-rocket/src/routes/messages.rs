@@ -7,17 +7,31 @@ use rocket::serde::json::Json;
 use rocket::{get, post, routes, Request, Route, State};
 
 use crate::dto::{MessageDto, SendBody, SentReplyDto};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::guard::AuthUser;
 use crate::json::ApiJson;
-use crate::routes::session_id;
-use crate::sse::{self, SseEvents};
+use crate::routes::{session_id, SessionPath};
+use crate::sse::{self, ReattachEvents, SseEvents, StreamEvents};
 use crate::state::ApiState;
 
 pub(crate) fn routes() -> Vec<Route> {
     routes![send, stream, stop, reattach]
 }
 
+/// Send a message and wait for the whole reply.
+#[utoipa::path(
+    tag = "replies",
+    operation_id = "send_message",
+    security(("bearer" = [])),
+    request_body = SendBody,
+    responses(
+        (status = 200, description = "The stored user message and reply", body = SentReplyDto),
+        (status = 404, description = "No such session", body = ErrorBody),
+        (status = 409, description = "A reply is already running in this session", body = ErrorBody),
+        (status = 429, description = "Message limit reached", body = ErrorBody),
+        (status = 502, description = "Every provider failed (the user message and the failed reply are stored)", body = ErrorBody),
+    ),
+)]
 #[post("/chat/send", data = "<body>")]
 async fn send(
     state: &State<ApiState>,
@@ -36,7 +50,21 @@ async fn send(
     }))
 }
 
-/// Starts a reply and relays it; every error comes before the stream starts.
+/// Send a message and stream the reply as server-sent events: `message`
+/// (the stored user message), `delta`..., then `done` or `error`. Every
+/// error status comes before the stream starts.
+#[utoipa::path(
+    tag = "replies",
+    operation_id = "stream_reply",
+    security(("bearer" = [])),
+    request_body = SendBody,
+    responses(
+        (status = 200, description = "The reply as it is generated", content_type = "text/event-stream", body = StreamEvents),
+        (status = 404, description = "No such session", body = ErrorBody),
+        (status = 409, description = "A reply is already running in this session", body = ErrorBody),
+        (status = 429, description = "Message limit reached", body = ErrorBody),
+    ),
+)]
 #[post("/chat/stream", data = "<body>")]
 async fn stream(
     state: &State<ApiState>,
@@ -56,6 +84,17 @@ async fn stream(
     ))
 }
 
+/// Stop the running reply; its partial text is kept as `stopped`.
+#[utoipa::path(
+    tag = "replies",
+    operation_id = "stop_reply",
+    security(("bearer" = [])),
+    params(SessionPath),
+    responses(
+        (status = 204, description = "Stopped"),
+        (status = 404, description = "No such session, or no reply is running in it", body = ErrorBody),
+    ),
+)]
 #[post("/chat/sessions/<session_id>/stop")]
 async fn stop(
     state: &State<ApiState>,
@@ -67,7 +106,18 @@ async fn stop(
     Ok(Status::NoContent)
 }
 
-/// Re-attaches to a running reply: `snapshot`, then deltas; 204 when idle.
+/// Re-attach to the running reply: `snapshot` (the text so far), `delta`...,
+/// then `done` or `error`; 204 when nothing runs.
+#[utoipa::path(
+    tag = "replies",
+    operation_id = "reattach_reply",
+    security(("bearer" = [])),
+    params(SessionPath),
+    responses(
+        (status = 200, description = "The running reply", content_type = "text/event-stream", body = ReattachEvents),
+        (status = 204, description = "No reply is running"),
+    ),
+)]
 #[get("/chat/sessions/<session_id>/stream")]
 async fn reattach(
     state: &State<ApiState>,

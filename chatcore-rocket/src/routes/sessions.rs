@@ -1,23 +1,30 @@
 //! `/chat/sessions*` and `/chat/session/{id}`: create, list, get, rename, delete.
 
-use chatcore::ServiceError;
 use rocket::http::uri::Origin;
 use rocket::http::Status;
-use rocket::response::{self, Responder};
 use rocket::serde::json::Json;
-use rocket::{delete, get, patch, post, routes, Request, Route, State};
+use rocket::{delete, get, patch, post, routes, Route, State};
 
 use crate::dto::{CreateSessionBody, MessageDto, RenameBody, SessionDetailDto, SessionDto};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
 use crate::guard::AuthUser;
 use crate::json::ApiJson;
-use crate::routes::session_id as session_id_of;
+use crate::routes::paging::{Page, PageQuery};
+use crate::routes::{session_id as session_id_of, SessionPath};
 use crate::state::ApiState;
 
 pub(crate) fn routes() -> Vec<Route> {
     routes![create, list, get_one, rename, delete_one, soft_delete]
 }
 
+/// Create a chat session.
+#[utoipa::path(
+    tag = "sessions",
+    operation_id = "create_session",
+    security(("bearer" = [])),
+    request_body = CreateSessionBody,
+    responses((status = 201, description = "The session", body = SessionDto)),
+)]
 #[post("/chat/sessions", data = "<body>")]
 async fn create(
     state: &State<ApiState>,
@@ -32,63 +39,43 @@ async fn create(
     Ok((Status::Created, Json(SessionDto::from(&session))))
 }
 
-/// A JSON page with an optional `Link: <…>; rel="next"` header.
-struct Page {
-    sessions: Vec<SessionDto>,
-    next: Option<String>,
-}
-
-impl<'r> Responder<'r, 'static> for Page {
-    fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
-        let mut response = Json(self.sessions).respond_to(req)?;
-        if let Some(link) = self.next {
-            response.set_raw_header("Link", link);
-        }
-        Ok(response)
-    }
-}
-
-fn parse_limit(raw: Option<&str>) -> Result<Option<i64>, ApiError> {
-    raw.map(|text| {
-        text.trim().parse::<i64>().map_err(|_| {
-            ApiError::from(ServiceError::field(
-                "limit",
-                format!(
-                    "must be a whole number between 1 and {}",
-                    chatcore::MAX_PAGE_SIZE
-                ),
-            ))
-        })
-    })
-    .transpose()
-}
-
-#[get("/chat/sessions?<limit>&<cursor>")]
+/// The user's sessions, most recently updated first; a `Link` header
+/// (rel="next") names the next page when there is one.
+#[utoipa::path(
+    tag = "sessions",
+    operation_id = "list_sessions",
+    security(("bearer" = [])),
+    params(PageQuery),
+    responses(
+        (status = 200, description = "A page of sessions", body = Vec<SessionDto>,
+            headers(("Link" = String, description = "`</chat/sessions?limit=N&cursor=...>; rel=\"next\"` when more sessions exist"))),
+        (status = 422, description = "`limit` or `cursor` is invalid", body = ErrorBody),
+    ),
+)]
+#[get("/chat/sessions?<query..>")]
 async fn list(
     state: &State<ApiState>,
     user: AuthUser,
     origin: &Origin<'_>,
-    limit: Option<&str>,
-    cursor: Option<&str>,
-) -> Result<Page, ApiError> {
-    let limit = parse_limit(limit)?;
+    query: PageQuery<'_>,
+) -> Result<Page<SessionDto>, ApiError> {
+    let limit = query.limit()?;
     let page = state
         .chat
-        .list_sessions(user.user.id, limit, cursor)
+        .list_sessions(user.user.id, limit, query.cursor()?)
         .await?;
-    let size = limit.unwrap_or(i64::from(chatcore::DEFAULT_PAGE_SIZE));
-    let next = page.next_cursor.map(|cursor| {
-        format!(
-            "<{}?limit={size}&cursor={cursor}>; rel=\"next\"",
-            origin.path()
-        )
-    });
-    Ok(Page {
-        sessions: page.sessions.into_iter().map(SessionDto::from).collect(),
-        next,
-    })
+    let items = page.sessions.into_iter().map(SessionDto::from).collect();
+    Ok(Page::new(items, origin, limit, page.next_cursor))
 }
 
+/// A session and its messages.
+#[utoipa::path(
+    tag = "sessions",
+    operation_id = "get_session",
+    security(("bearer" = [])),
+    params(SessionPath),
+    responses((status = 200, description = "The session and its messages", body = SessionDetailDto)),
+)]
 #[get("/chat/sessions/<session_id>")]
 async fn get_one(
     state: &State<ApiState>,
@@ -103,6 +90,15 @@ async fn get_one(
     }))
 }
 
+/// Rename a session (its title is then never replaced by a generated one).
+#[utoipa::path(
+    tag = "sessions",
+    operation_id = "rename_session",
+    security(("bearer" = [])),
+    params(SessionPath),
+    request_body = RenameBody,
+    responses((status = 200, description = "The session", body = SessionDto)),
+)]
 #[patch("/chat/sessions/<session_id>", data = "<body>")]
 async fn rename(
     state: &State<ApiState>,
@@ -119,6 +115,14 @@ async fn rename(
     Ok(Json(SessionDto::from(&session)))
 }
 
+/// Delete a session (soft: its rows stay); a reply running in it is stopped.
+#[utoipa::path(
+    tag = "sessions",
+    operation_id = "delete_session",
+    security(("bearer" = [])),
+    params(SessionPath),
+    responses((status = 204, description = "Deleted")),
+)]
 #[delete("/chat/sessions/<session_id>")]
 async fn delete_one(
     state: &State<ApiState>,
@@ -130,7 +134,15 @@ async fn delete_one(
     Ok(Status::NoContent)
 }
 
-/// `POST /chat/session/{id}`: the spec's soft delete (same as DELETE).
+/// Delete a session, as `DELETE /chat/sessions/{session_id}` does (the
+/// original spec's route).
+#[utoipa::path(
+    tag = "sessions",
+    operation_id = "delete_session_by_post",
+    security(("bearer" = [])),
+    params(SessionPath),
+    responses((status = 204, description = "Deleted")),
+)]
 #[post("/chat/session/<session_id>")]
 async fn soft_delete(
     state: &State<ApiState>,
@@ -140,18 +152,4 @@ async fn soft_delete(
     let id = session_id_of(session_id)?;
     state.chat.delete_session(user.user.id, id).await?;
     Ok(Status::NoContent)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_limit;
-
-    #[test]
-    fn limits() {
-        assert_eq!(parse_limit(None).unwrap(), None);
-        assert_eq!(parse_limit(Some("5")).unwrap(), Some(5));
-        assert!(parse_limit(Some("x")).is_err());
-        assert!(parse_limit(Some("")).is_err());
-        assert_eq!(parse_limit(Some("0")).unwrap(), Some(0));
-    }
 }

@@ -74,17 +74,28 @@ mod protocol;
 #[cfg(test)]
 mod tests;
 
-use rocket::{Route, Shutdown, State};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use rocket::http::Status;
+use rocket::outcome::Outcome;
+use rocket::request::{self, FromRequest};
+use rocket::{get, Request, Route, Shutdown, State};
 use rocket_ws::{Channel, WebSocket};
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{RefOr, Required, Schema};
+use utoipa::IntoParams;
 
+use crate::error::{ApiError, ErrorBody};
 use crate::state::ApiState;
 
 /// Largest incoming message (and frame): 64 KiB.
 pub(crate) const MAX_MESSAGE_SIZE: usize = 64 * 1024;
 
-/// The WebSocket route (`GET /ws`), to mount at `/`.
+/// The WebSocket route (`GET /ws`), to mount at `/`, and its answer to a
+/// `GET` that is not a WebSocket handshake.
 pub(crate) fn routes() -> Vec<Route> {
-    rocket::routes![connect]
+    rocket::routes![connect, not_a_handshake]
 }
 
 fn socket_config() -> rocket_ws::Config {
@@ -95,8 +106,25 @@ fn socket_config() -> rocket_ws::Config {
     }
 }
 
-#[rocket::get("/ws")]
-fn connect(ws: WebSocket, state: &State<ApiState>, shutdown: Shutdown) -> Channel<'static> {
+/// The real-time channel: a WebSocket whose first frame must be
+/// `{"type": "auth", "token"}` within 10 s; then JSON frames (API.md,
+/// "Real-time channel").
+#[utoipa::path(
+    tag = "real-time",
+    operation_id = "websocket",
+    params(Handshake),
+    responses(
+        (status = 101, description = "Switching Protocols: the socket is open"),
+        (status = 400, description = "Not a WebSocket handshake", body = ErrorBody),
+    ),
+)]
+#[get("/ws")]
+fn connect(
+    ws: WebSocket,
+    _key: ValidKey,
+    state: &State<ApiState>,
+    shutdown: Shutdown,
+) -> Channel<'static> {
     let state = state.inner().clone();
     ws.config(socket_config()).channel(move |socket| {
         Box::pin(async move {
@@ -104,4 +132,68 @@ fn connect(ws: WebSocket, state: &State<ApiState>, shutdown: Shutdown) -> Channe
             Ok(())
         })
     })
+}
+
+/// A `Sec-WebSocket-Key` that is what RFC 6455 asks for: the base64 of 16
+/// bytes. Anything else is not a handshake (forwarded to the 400 below).
+struct ValidKey;
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for ValidKey {
+    type Error = std::convert::Infallible;
+
+    async fn from_request(req: &'r Request<'_>) -> request::Outcome<Self, Self::Error> {
+        let valid = req
+            .headers()
+            .get_one("Sec-WebSocket-Key")
+            .and_then(|key| STANDARD.decode(key.trim()).ok())
+            .is_some_and(|bytes| bytes.len() == 16);
+        if valid {
+            Outcome::Success(ValidKey)
+        } else {
+            Outcome::Forward(Status::BadRequest)
+        }
+    }
+}
+
+/// `GET /ws` without the upgrade headers or with a malformed key (the
+/// guards of [`connect`] forward it).
+#[get("/ws", rank = 2)]
+fn not_a_handshake() -> ApiError {
+    ApiError::bad_request(
+        "GET /ws opens a WebSocket: send Upgrade: websocket, Connection: Upgrade, \
+         Sec-WebSocket-Version: 13 and Sec-WebSocket-Key",
+    )
+}
+
+/// The request headers of a WebSocket handshake (documentation).
+struct Handshake;
+
+impl IntoParams for Handshake {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let header = |name: &str, schema: ObjectBuilder| {
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::True)
+                .schema(Some(RefOr::T(Schema::Object(schema.build()))))
+                .build()
+        };
+        let exactly = |value: &'static str| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some([value]))
+        };
+        vec![
+            header("Upgrade", exactly("websocket")),
+            header("Connection", exactly("Upgrade")),
+            header("Sec-WebSocket-Version", exactly("13")),
+            header(
+                "Sec-WebSocket-Key",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[A-Za-z0-9+/]{21}[AQgw]==$")),
+            ),
+        ]
+    }
 }
