@@ -1,4 +1,4 @@
-// Wire types of the chatcore HTTP / WebSocket contract (shared/API.md).
+// Wire types of the chatcore HTTP / WebSocket contract (docs/API.md at the repository root).
 
 export interface User {
   id: string;
