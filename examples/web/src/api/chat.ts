@@ -1,10 +1,29 @@
-import { request } from './http';
+import { errorFromResponse, rawFetch, request } from './http';
+import { nextLink } from './link';
 import type { Health, Session, SessionWithMessages } from './types';
 
 const enc = encodeURIComponent;
 
-export function listSessions(limit = 200): Promise<Session[]> {
-  return request<Session[]>(`/chat/sessions?limit=${limit}`);
+/** The server's default page size, and its maximum (`?limit` 1..=200). */
+export const SESSION_PAGE_SIZE = 50;
+export const SESSION_PAGE_MAX = 200;
+
+export interface SessionPage {
+  sessions: Session[];
+  /** Same-origin path of the next page (the `Link` rel="next"), null on the last page. */
+  next: string | null;
+}
+
+export function sessionsPath(limit = SESSION_PAGE_SIZE): string {
+  return `/chat/sessions?limit=${limit}`;
+}
+
+/** One page of GET /chat/sessions: `path` is a first-page path or a `next` from an earlier page. */
+export async function listSessionsPage(path: string = sessionsPath(), signal?: AbortSignal): Promise<SessionPage> {
+  const res = await rawFetch(path, { signal });
+  if (!res.ok) throw await errorFromResponse(res);
+  const sessions = (await res.json()) as Session[];
+  return { sessions: Array.isArray(sessions) ? sessions : [], next: nextLink(res.headers.get('Link'), path) };
 }
 
 export function getSession(id: string, signal?: AbortSignal): Promise<SessionWithMessages> {

@@ -3,7 +3,7 @@ import { message, session } from '../test/helpers';
 import { chatReducer, initialChatState, type ChatState } from './chatReducer';
 
 function opened(): ChatState {
-  let s = chatReducer(initialChatState, { type: 'sessions_loaded', sessions: [session('s1', 'A', '2026-11-22T01:00:00Z'), session('s2', 'B', '2026-11-22T02:00:00Z')] });
+  let s = chatReducer(initialChatState, { type: 'sessions_loaded', sessions: [session('s1', 'A', '2026-11-22T01:00:00Z'), session('s2', 'B', '2026-11-22T02:00:00Z')], next: null });
   s = chatReducer(s, { type: 'open', id: 's1' });
   return s;
 }
@@ -11,9 +11,9 @@ function opened(): ChatState {
 describe('chatReducer', () => {
   it('sorts sessions newest first and moves a session up on a new message', () => {
     let s = opened();
-    expect(s.sessions.map((x) => x.id)).toEqual(['s2', 's1']);
+    expect(s.list.items.map((x) => x.id)).toEqual(['s2', 's1']);
     s = chatReducer(s, { type: 'message', message: message({ id: 'm', role: 'user', content: 'x', timestamp: '2026-11-22T03:00:00Z' }) });
-    expect(s.sessions.map((x) => x.id)).toEqual(['s1', 's2']);
+    expect(s.list.items.map((x) => x.id)).toEqual(['s1', 's2']);
   });
 
   it('appends deltas, ignores late ones after done, and creates a placeholder for an unknown reply', () => {

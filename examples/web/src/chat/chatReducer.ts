@@ -1,4 +1,5 @@
 import type { Message, Session } from '../api/types';
+import { initialSessionList, sessionListReducer, type SessionList, type SessionListAction } from './sessionList';
 
 export interface CurrentChat {
   id: string;
@@ -10,17 +11,15 @@ export interface CurrentChat {
 }
 
 export interface ChatState {
-  sessions: Session[];
-  sessionsLoaded: boolean;
+  /** The sidebar's sessions, paged and merged with live changes (sessionList.ts). */
+  list: SessionList;
   current: CurrentChat | null;
 }
 
-export const initialChatState: ChatState = { sessions: [], sessionsLoaded: false, current: null };
+export const initialChatState: ChatState = { list: initialSessionList, current: null };
 
 export type ChatAction =
-  | { type: 'sessions_loaded'; sessions: Session[] }
-  | { type: 'session_upsert'; session: Session }
-  | { type: 'session_removed'; id: string }
+  | SessionListAction
   | { type: 'open'; id: string | null }
   | { type: 'history_loaded'; session: Session; messages: Message[] }
   | { type: 'history_failed'; id: string; error: string }
@@ -32,10 +31,6 @@ export type ChatAction =
   | { type: 'not_running'; sessionId: string; messageId: string }
   | { type: 'optimistic_add'; message: Message }
   | { type: 'optimistic_remove'; requestId: string };
-
-export function sortSessions(list: Session[]): Session[] {
-  return [...list].sort((a, b) => (a.updated_at < b.updated_at ? 1 : a.updated_at > b.updated_at ? -1 : 0));
-}
 
 /**
  * Places a new message: the server's order is kept as loaded, new messages go
@@ -60,12 +55,6 @@ export function insertMessage(list: Message[], msg: Message): Message[] {
   if (msg.pending) at = next.length;
   next.splice(at, 0, msg);
   return next;
-}
-
-function touchSession(sessions: Session[], id: string, time: string): Session[] {
-  const s = sessions.find((x) => x.id === id);
-  if (!s || s.updated_at >= time) return sessions;
-  return sortSessions(sessions.map((x) => (x.id === id ? { ...x, updated_at: time } : x)));
 }
 
 function withCurrent(state: ChatState, sessionId: string, fn: (c: CurrentChat) => CurrentChat): ChatState {
@@ -96,17 +85,19 @@ function upsertMessage(list: Message[], msg: Message, requestId?: string): Messa
 
 export function chatReducer(state: ChatState, action: ChatAction): ChatState {
   switch (action.type) {
+    case 'sessions_refresh_start':
     case 'sessions_loaded':
-      return { ...state, sessions: sortSessions(action.sessions), sessionsLoaded: true };
-    case 'session_upsert': {
-      const exists = state.sessions.some((s) => s.id === action.session.id);
-      const sessions = sortSessions(
-        exists ? state.sessions.map((s) => (s.id === action.session.id ? action.session : s)) : [...state.sessions, action.session],
-      );
-      return withCurrent({ ...state, sessions }, action.session.id, (c) => ({ ...c, session: action.session }));
-    }
+    case 'sessions_failed':
+    case 'sessions_page_start':
+    case 'sessions_page_loaded':
+    case 'sessions_page_failed':
+    case 'session_touch':
     case 'session_removed':
-      return { ...state, sessions: state.sessions.filter((s) => s.id !== action.id) };
+      return { ...state, list: sessionListReducer(state.list, action) };
+    case 'session_upsert': {
+      const list = sessionListReducer(state.list, action);
+      return withCurrent({ ...state, list }, action.session.id, (c) => ({ ...c, session: action.session }));
+    }
     case 'open':
       if (action.id === null) return { ...state, current: null };
       if (state.current?.id === action.id) return state;
@@ -114,7 +105,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         ...state,
         current: {
           id: action.id,
-          session: state.sessions.find((s) => s.id === action.id) ?? null,
+          session: state.list.items.find((s) => s.id === action.id) ?? null,
           messages: [],
           loading: true,
           error: null,
@@ -147,8 +138,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return withCurrent(state, action.id, (c) => ({ ...c, loading: false, error: action.error }));
     case 'message': {
       const m = action.message;
-      const sessions = touchSession(state.sessions, m.session_id, m.timestamp);
-      return withCurrent({ ...state, sessions }, m.session_id, (c) => ({
+      const list = sessionListReducer(state.list, { type: 'session_touch', id: m.session_id, time: m.timestamp });
+      return withCurrent({ ...state, list }, m.session_id, (c) => ({
         ...c,
         messages: upsertMessage(c.messages, m, action.requestId),
       }));

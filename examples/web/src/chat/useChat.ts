@@ -6,6 +6,9 @@ import { attachChatStream, postChatStream } from '../api/sse';
 import type { Message, ServerFrame, StreamEvent } from '../api/types';
 import { randomId } from '../lib/id';
 import { chatReducer, initialChatState } from './chatReducer';
+import { describeError as describe } from './describeError';
+import { visibleSessions } from './sessionList';
+import { useSessionPaging } from './useSessionPaging';
 
 export interface SendResult {
   ok: boolean;
@@ -35,17 +38,6 @@ interface PendingRequest {
 
 const ACK_TIMEOUT_MS = 20000;
 
-function describe(err: unknown): string {
-  if (err instanceof ApiError) {
-    if (err.status === 429) {
-      return `You are sending messages too fast.${err.retryAfter ? ` Try again in ${err.retryAfter} s.` : ''}`;
-    }
-    if (err.status === 409) return 'A reply is still being written in this chat. Wait for it or press Stop.';
-    return err.message;
-  }
-  return 'Something went wrong. Please try again.';
-}
-
 /**
  * Chat state and transport: sessions, the open session's messages, the
  * WebSocket (with reconnect) and the SSE fallback for sending and re-attaching.
@@ -72,16 +64,9 @@ export function useChat(opts: UseChatOptions) {
 
   // ---- loading -------------------------------------------------------------
 
-  const loadSessions = useCallback(async () => {
-    try {
-      const sessions = await chatApi.listSessions();
-      if (mountedRef.current) dispatch({ type: 'sessions_loaded', sessions });
-    } catch (err) {
-      if (mountedRef.current && !(err instanceof ApiError && err.status === 401)) {
-        setNotice(`Could not load your chats: ${describe(err)}`);
-      }
-    }
-  }, []);
+  const getList = useCallback(() => stateRef.current.list, []);
+  const onRefreshError = useCallback((message: string) => setNotice(`Could not load your chats: ${message}`), []);
+  const { refresh: loadSessions, loadMore: loadMoreSessions } = useSessionPaging({ dispatch, getList, onRefreshError });
 
   /**
    * GET /chat/sessions/{id}. `notRunning`: the server just said no generation
@@ -122,7 +107,7 @@ export function useChat(opts: UseChatOptions) {
       switch (ev.type) {
         case 'message':
           dispatch({ type: 'message', message: ev.message, requestId });
-          if (!stateRef.current.sessions.some((s) => s.id === ev.message.session_id)) reloadSessionsSoon();
+          if (!stateRef.current.list.items.some((s) => s.id === ev.message.session_id)) reloadSessionsSoon();
           break;
         case 'snapshot':
           dispatch({ type: 'snapshot', message: { ...ev.message, session_id: ev.message.session_id ?? sid } });
@@ -496,9 +481,18 @@ export function useChat(opts: UseChatOptions) {
 
   const streaming = !!streamingMessage || !!current?.messages.some((m) => m.pending);
 
+  const list = state.list;
+  const sessions = useMemo(() => visibleSessions(list), [list]);
+  const sessionsPaging = useMemo(
+    () => ({ hasMore: !!list.next, loading: list.loadingMore, error: list.error }),
+    [list.next, list.loadingMore, list.error],
+  );
+
   return {
-    sessions: state.sessions,
-    sessionsLoaded: state.sessionsLoaded,
+    sessions,
+    sessionsLoaded: list.loaded,
+    sessionsPaging,
+    loadMoreSessions,
     current,
     streaming,
     socketStatus,

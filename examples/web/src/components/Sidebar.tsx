@@ -1,11 +1,16 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import type { Session } from '../api/types';
 import { ConfirmDialog } from './ConfirmDialog';
+import { LoadMore, type PagingState } from './LoadMore';
 import { SessionItem } from './SessionItem';
 
 interface SidebarProps {
   sessions: Session[];
   loaded: boolean;
+  /** More pages to load, a page loading, why the last one failed. */
+  paging: PagingState;
+  /** Next page (or, before the first page arrived, the first one again). */
+  onLoadMore: () => void;
   activeId: string | null;
   open: boolean;
   onClose: () => void;
@@ -14,8 +19,9 @@ interface SidebarProps {
   onDelete: (id: string) => Promise<unknown>;
 }
 
-/** Chats, newest first: new chat, inline rename, delete with confirmation. */
-export function Sidebar({ sessions, loaded, activeId, open, onClose, onNewChat, onRename, onDelete }: SidebarProps) {
+/** Chats, newest first, paged as the list scrolls: new chat, inline rename, delete with confirmation. */
+export function Sidebar({ sessions, loaded, paging, onLoadMore, activeId, open, onClose, onNewChat, onRename, onDelete }: SidebarProps) {
+  const scrollRef = useRef<HTMLDivElement>(null);
   const [toDelete, setToDelete] = useState<Session | null>(null);
   const [deleting, setDeleting] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -50,24 +56,38 @@ export function Sidebar({ sessions, loaded, activeId, open, onClose, onNewChat, 
             New chat
           </button>
         </div>
-        {!loaded ? (
-          <p className="sidebar__hint">Loading chats…</p>
-        ) : sessions.length === 0 ? (
-          <p className="sidebar__hint">No chats yet.</p>
-        ) : (
-          <ul className="sidebar__list">
-            {sessions.map((s) => (
-              <SessionItem
-                key={s.id}
-                session={s}
-                active={s.id === activeId}
-                onRename={onRename}
-                onAskDelete={setToDelete}
-                onNavigate={onClose}
-              />
-            ))}
-          </ul>
-        )}
+        <div className="sidebar__scroll" ref={scrollRef}>
+          {!loaded ? (
+            paging.error ? (
+              <div className="sidebar__hint">
+                <p role="alert">Could not load your chats: {paging.error}</p>
+                <button type="button" className="btn btn--small" onClick={onLoadMore}>
+                  Retry
+                </button>
+              </div>
+            ) : (
+              <p className="sidebar__hint">Loading chats…</p>
+            )
+          ) : sessions.length === 0 && !paging.hasMore ? (
+            <p className="sidebar__hint">No chats yet.</p>
+          ) : (
+            <>
+              <ul className="sidebar__list">
+                {sessions.map((s) => (
+                  <SessionItem
+                    key={s.id}
+                    session={s}
+                    active={s.id === activeId}
+                    onRename={onRename}
+                    onAskDelete={setToDelete}
+                    onNavigate={onClose}
+                  />
+                ))}
+              </ul>
+              <LoadMore {...paging} onLoadMore={onLoadMore} root={scrollRef} />
+            </>
+          )}
+        </div>
       </nav>
       {toDelete && (
         <ConfirmDialog

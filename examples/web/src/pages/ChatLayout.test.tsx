@@ -59,7 +59,7 @@ describe('ChatLayout', () => {
     expect(links.map((l) => l.textContent)).toEqual(['Trip plan', 'Old chat']);
     expect(links[0]).toHaveAttribute('aria-current', 'page');
     const urls = fetch.mock.calls.map((c) => String(c[0]));
-    expect(urls.filter((u) => u.startsWith('/chat/')).sort()).toEqual(['/chat/sessions/s1', '/chat/sessions?limit=200']);
+    expect(urls.filter((u) => u.startsWith('/chat/')).sort()).toEqual(['/chat/sessions/s1', '/chat/sessions?limit=50']);
     expect(fetch.mock.calls.filter((c) => String(c[0]).startsWith('/chat/')).every((c) => (c[1]?.headers as Record<string, string>).Authorization?.startsWith('Bearer '))).toBe(true);
     // provider + offline notice
     expect(screen.getByTestId('answered-by')).toHaveTextContent('Answered by offline · offline-echo');

@@ -85,6 +85,8 @@ export function ChatLayout() {
       <Sidebar
         sessions={chat.sessions}
         loaded={chat.sessionsLoaded}
+        paging={chat.sessionsPaging}
+        onLoadMore={() => void chat.loadMoreSessions()}
         activeId={sessionId}
         open={sidebarOpen}
         onClose={() => setSidebarOpen(false)}
