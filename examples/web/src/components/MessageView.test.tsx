@@ -52,11 +52,49 @@ describe('MessageView', () => {
     expect((window as unknown as { __pwned?: number }).__pwned).toBeUndefined();
   });
 
-  it('shows user text verbatim, not as Markdown', () => {
-    render(<MessageView message={message({ id: 'a', role: 'user', content: '**not bold** <b>x</b>' })} />);
+  it("renders a user's fenced code block as highlighted code with a copy button, not as backticks", async () => {
+    const writeText = vi.fn().mockResolvedValue(undefined);
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
+    const content = 'Why does this fail?\n```python\ndef f(x):\n    return x\n```\nThanks';
+    render(<MessageView message={message({ id: 'a', role: 'user', content })} />);
     const art = screen.getByRole('article', { name: 'user message' });
-    expect(art).toHaveTextContent('**not bold** <b>x</b>');
-    expect(art.querySelector('strong, b')).toBeNull();
+    const code = art.querySelector('pre code')!;
+    expect(code).toHaveClass('hljs', 'language-python');
+    expect(code.querySelector('.hljs-keyword')).toHaveTextContent('def');
+    expect(code.textContent).toBe('def f(x):\n    return x\n');
+    expect(art.textContent).not.toContain('```');
+    expect(art).toHaveTextContent('Why does this fail?');
+    expect(art).toHaveTextContent('Thanks');
+    expect(within(art).getByText('python')).toBeInTheDocument();
+    await userEvent.click(within(art).getByRole('button', { name: 'Copy code' }));
+    expect(writeText).toHaveBeenCalledWith('def f(x):\n    return x');
+  });
+
+  it("keeps a user's single line breaks and renders their Markdown", () => {
+    render(<MessageView message={message({ id: 'a', role: 'user', content: 'first line\nsecond line\n\nnew **paragraph** with `code`' })} />);
+    const art = screen.getByRole('article', { name: 'user message' });
+    const [p1, p2] = Array.from(art.querySelectorAll('p'));
+    expect(p1.innerHTML).toBe('first line<br>\nsecond line');
+    expect(within(p2).getByText('paragraph').tagName).toBe('STRONG');
+    expect(within(p2).getByText('code').tagName).toBe('CODE');
+    expect(art.querySelector('pre')).toBeNull();
+  });
+
+  it('shows HTML typed by the user as text and never inserts it', () => {
+    const evil = 'Hi <script>window.__pwnedUser = 1</script> <img src=x onerror="window.__pwnedUser = 2"> <b>bold?</b>\n\n<div onclick="x()">block</div>';
+    const { container } = render(<MessageView message={message({ id: 'a', role: 'user', content: evil })} />);
+    for (const tag of ['script', 'img', 'b', 'div[onclick]', '[onerror]']) expect(container.querySelector(tag)).toBeNull();
+    expect(container).toHaveTextContent('<script>window.__pwnedUser = 1</script>');
+    expect(container).toHaveTextContent('<img src=x onerror="window.__pwnedUser = 2">');
+    expect(container).toHaveTextContent('<div onclick="x()">block</div>');
+    expect((window as unknown as { __pwnedUser?: number }).__pwnedUser).toBeUndefined();
+  });
+
+  it('renders a pending (optimistic) user message the same way', () => {
+    render(<MessageView message={{ ...message({ id: 'p', role: 'user', content: '```\nx = 1\n```' }), pending: true }} />);
+    const art = screen.getByRole('article', { name: 'user message' });
+    expect(art).toHaveAttribute('data-status', 'sending');
+    expect(art.querySelector('pre code')).toHaveTextContent('x = 1');
   });
 
   it('marks stopped, error and interrupted replies, and a streaming one as busy', () => {

@@ -27,7 +27,7 @@ export const MessageView = memo(function MessageView({ message }: { message: Mes
       </div>
       <div className="msg__body">
         {isUser ? (
-          <p className="msg__plain">{message.content}</p>
+          <Markdown text={message.content} breaks />
         ) : empty ? (
           <p className="msg__empty">{message.status === 'error' ? 'No reply could be generated.' : '(empty reply)'}</p>
         ) : (
