@@ -414,6 +414,107 @@ describe('chatcore web UI against chatcore-server', { concurrency: false }, () =
     }
   });
 
+  test("a user's message with a code block is shown as code, not as backticks", async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    const con = watchConsole(page);
+    try {
+      await login(page, server.url, main.email, PASSWORD);
+      await waitLive(page);
+      await newChat(page);
+      const tag = uid();
+      await send(page, `Why ${tag}?\n\`\`\`js\nconst answer = 42;\n\`\`\`\nsecond line <b>not bold</b>`);
+      const mine = userMsg(page).filter({ hasText: tag });
+      await mine.waitFor();
+      const code = mine.locator('pre code.language-js');
+      await code.waitFor();
+      assert.equal((await code.innerText()).trim(), 'const answer = 42;');
+      assert.equal(await mine.getByRole('button', { name: 'Copy code' }).count(), 1, 'a Copy button');
+      const text = await mine.innerText();
+      assert.doesNotMatch(text, /```/, 'no literal backticks');
+      assert.match(text, /second line <b>not bold<\/b>/, 'HTML stays text');
+      assert.equal(await mine.locator('b').count(), 0);
+      await until(async () => (await statusOf(assistant(page).last())) === 'complete', { timeout: 30000, message: 'reply complete' });
+      await page.reload();
+      await userMsg(page).filter({ hasText: tag }).locator('pre code.language-js').waitFor();
+      assert.deepEqual(con.unexpected(), []);
+    } catch (e) {
+      await failWith(e, 'user-code-block', [page], server);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  test('at 375 px the sidebar pages through 60 chats as it scrolls; a live rename shows once, on top', async () => {
+    // A fresh user with 60 chats, made through the API (oldest first).
+    const user = { email: `pages-${uid()}@example.com`, password: PASSWORD };
+    const reg = await fetch(`${server.url}/auth/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(user),
+    });
+    assert.equal(reg.status, 201);
+    const { access_token: token } = await reg.json();
+    const call = async (method, p, body) => {
+      const r = await fetch(`${server.url}${p}`, {
+        method,
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+      assert.ok(r.ok, `${method} ${p}: ${r.status}`);
+      return r.json();
+    };
+    const made = [];
+    for (let i = 0; i < 60; i++) {
+      made.push(await call('POST', '/chat/sessions', { title: `Paged ${String(i).padStart(2, '0')}` }));
+      await new Promise((r) => setTimeout(r, 3)); // distinct millisecond times: a known order
+    }
+
+    const ctx = await browser.browser.newContext({ viewport: { width: 375, height: 740 } });
+    const page = await ctx.newPage();
+    const con = watchConsole(page);
+    const listed = [];
+    page.on('request', (r) => {
+      const u = new URL(r.url());
+      if (u.pathname === '/chat/sessions' && r.method() === 'GET') listed.push(u.search);
+    });
+    try {
+      await login(page, server.url, user.email, user.password);
+      await waitLive(page);
+      await page.getByRole('button', { name: 'Show chats' }).click();
+      const nav = page.getByRole('navigation', { name: 'Chats' });
+      const links = nav.getByRole('link');
+      await until(async () => (await links.count()) === 50, { message: 'the first page of 50' });
+      assert.equal(await links.first().innerText(), 'Paged 59');
+      assert.deepEqual(listed, ['?limit=50']);
+
+      // Renamed elsewhere while still on the unread page 2: it moves to the top at once.
+      await call('PATCH', `/chat/sessions/${made[2].id}`, { title: 'Renamed live' });
+      await until(async () => (await links.first().innerText()) === 'Renamed live', { message: 'the live rename on top' });
+
+      // Scroll the list to its end: page 2 comes by itself.
+      await nav.locator('.sidebar__scroll').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+      await until(async () => (await links.count()) === 60, { message: 'all 60 chats after scrolling' });
+      await nav.getByText('All chats loaded').waitFor();
+      assert.equal(listed.length, 2, `two list requests, got ${listed.join(' ')}`);
+      assert.match(listed[1], /^\?limit=50&cursor=/);
+      const titles = await links.allInnerTexts();
+      assert.equal(new Set(titles).size, 60, 'no duplicates');
+      assert.equal(titles[0], 'Renamed live');
+      assert.ok(!titles.includes('Paged 02'), 'the old title is gone');
+      const expected = ['Renamed live', ...made.map((m) => m.title).filter((t) => t !== 'Paged 02').reverse()];
+      assert.deepEqual(titles, expected, 'most recently updated first');
+      // Nothing wider than the screen.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `no horizontal overflow (${overflow} px)`);
+      assert.deepEqual(con.unexpected(), []);
+    } catch (e) {
+      await failWith(e, 'sidebar-paging', [page], server);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   test('unauthenticated visit to a chat goes to login and comes back to it', async () => {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
