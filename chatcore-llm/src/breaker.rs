@@ -122,12 +122,19 @@ impl Breaker {
 
     /// Whether requests skip the provider right now.
     pub(crate) fn is_cooling_down(&self) -> bool {
+        self.cooling_down_for().is_some()
+    }
+
+    /// How much longer requests skip the provider, if they do. Unlike
+    /// [`Breaker::admit`] this changes nothing (it claims no probe).
+    pub(crate) fn cooling_down_for(&self) -> Option<Duration> {
         let now = Instant::now();
-        match *self.lock() {
-            State::Closed { .. } => false,
-            State::Open { until } => now < until,
-            State::HalfOpen { probe_started } => now - probe_started < self.config.cooldown,
-        }
+        let until = match *self.lock() {
+            State::Closed { .. } => return None,
+            State::Open { until } => until,
+            State::HalfOpen { probe_started } => probe_started + self.config.cooldown,
+        };
+        (now < until).then(|| until - now)
     }
 }
 

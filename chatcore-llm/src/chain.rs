@@ -15,20 +15,28 @@
 //!   later failure or idle timeout is returned with `output_sent = true` and
 //!   the chain does not continue on another member.
 //! - When every member failed, one `AllFailed` error lists each failure.
+//!
+//! [`LlmProvider::complete`] (small side requests such as titles) follows
+//! rules of its own (`chain/complete.rs`): members in order, skipping those
+//! cooling down, each with the request's `timeout` and no retries, falling
+//! over on any failure but `Blocked`, and never touching the breakers, so a
+//! failing side request cannot open a circuit or otherwise affect replies.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use chatcore::{
-    LlmError, LlmErrorKind, LlmEvent, LlmProvider, LlmRequest, LlmStream, ProviderState,
-    ProviderStatus,
+    Completion, LlmError, LlmErrorKind, LlmEvent, LlmProvider, LlmRequest, LlmStream,
+    ProviderState, ProviderStatus,
 };
 use futures_util::StreamExt;
 use rand::Rng;
 use tokio::time::{timeout, timeout_at, Instant};
 
 use crate::breaker::{Admission, Breaker, BreakerConfig};
+
+mod complete;
 
 /// Retry, timeout and breaker settings of a [`FallbackChain`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -257,10 +265,7 @@ impl FallbackChain {
             let probe = match member.breaker.admit() {
                 Admission::Skip(remaining) => {
                     tracing::info!(provider = name, remaining = ?remaining, "skipping provider: circuit open");
-                    failures.push(format!(
-                        "{name} ({model}): skipped, cooling down for {}s after repeated failures",
-                        remaining.as_secs().max(1)
-                    ));
+                    failures.push(skipped(member, remaining));
                     continue;
                 }
                 Admission::Probe => {
@@ -293,27 +298,50 @@ impl FallbackChain {
                             (a, b) => a.or(b),
                         };
                     }
-                    let tries = if attempts > 1 {
-                        format!(" after {attempts} attempts")
-                    } else {
-                        String::new()
-                    };
-                    failures.push(format!(
-                        "{name} ({model}): {:?}{tries}: {}",
-                        error.kind, error.message
-                    ));
+                    failures.push(failed(member, &error, attempts));
                 }
             }
         }
-        let message = if failures.is_empty() {
-            "the chain has no providers".to_owned()
-        } else {
-            format!("all providers failed: {}", failures.join("; "))
-        };
-        tracing::error!(%message, "no provider could answer");
-        Err(LlmError::new("chain", LlmErrorKind::AllFailed, message)
-            .with_retry_after(shortest_hint))
+        let error = all_failed(&failures).with_retry_after(shortest_hint);
+        tracing::error!(message = %error.message, "no provider could answer");
+        Err(error)
     }
+}
+
+/// The failure line of a member skipped by its breaker.
+fn skipped(member: &Member, remaining: Duration) -> String {
+    format!(
+        "{} ({}): skipped, cooling down for {}s after repeated failures",
+        member.provider.name(),
+        member.provider.model(),
+        remaining.as_secs().max(1)
+    )
+}
+
+/// The failure line of a member that failed after `attempts` attempts.
+fn failed(member: &Member, error: &LlmError, attempts: u32) -> String {
+    let tries = if attempts > 1 {
+        format!(" after {attempts} attempts")
+    } else {
+        String::new()
+    };
+    format!(
+        "{} ({}): {:?}{tries}: {}",
+        member.provider.name(),
+        member.provider.model(),
+        error.kind,
+        error.message
+    )
+}
+
+/// The `AllFailed` error listing each member's failure.
+fn all_failed(failures: &[String]) -> LlmError {
+    let message = if failures.is_empty() {
+        "the chain has no providers".to_owned()
+    } else {
+        format!("all providers failed: {}", failures.join("; "))
+    };
+    LlmError::new("chain", LlmErrorKind::AllFailed, message)
 }
 
 fn first_token_timeout(name: &str, limit: Duration) -> LlmError {
@@ -411,6 +439,14 @@ impl LlmProvider for FallbackChain {
                 Some((item, relay))
             },
         )))
+    }
+
+    /// A whole answer from the first member that gives one: no retries, no
+    /// breaker bookkeeping, each member limited to the request's `timeout`
+    /// (the chain's first-token timeout when it has none). See the module
+    /// documentation.
+    async fn complete(&self, request: LlmRequest) -> Result<Completion, LlmError> {
+        self.complete_once(request).await
     }
 
     fn status(&self) -> Vec<ProviderStatus> {

@@ -474,6 +474,7 @@ mod tests {
             ],
             temperature: Some(0.5),
             max_output_tokens: Some(100),
+            timeout: None,
         };
         let value = serde_json::to_value(request_body(&request)).unwrap();
         assert_eq!(

@@ -439,6 +439,7 @@ mod tests {
             ],
             temperature: Some(0.5),
             max_output_tokens: Some(64),
+            timeout: None,
         };
         let value = serde_json::to_value(request_body(
             "gpt",

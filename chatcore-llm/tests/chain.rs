@@ -7,44 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chatcore::testing::{ScriptStep, ScriptedProvider};
-use chatcore::{LlmError, LlmErrorKind, LlmMessage, LlmProvider, LlmRequest, ProviderState, Role};
-use chatcore_llm::{BreakerConfig, ChainConfig, FallbackChain};
+use chatcore::{LlmError, LlmErrorKind, LlmProvider, ProviderState};
+use chatcore_llm::FallbackChain;
+use support::chain::{chain, request, touchy_chain};
 use support::collect;
 use tokio::time::Instant;
-
-fn request() -> LlmRequest {
-    LlmRequest {
-        messages: vec![LlmMessage {
-            role: Role::User,
-            content: "hi".into(),
-        }],
-        ..LlmRequest::default()
-    }
-}
-
-fn config() -> ChainConfig {
-    ChainConfig {
-        max_retries: 2,
-        backoff_base: Duration::from_millis(100),
-        backoff_max: Duration::from_secs(1),
-        max_retry_after: Duration::from_secs(5),
-        connect_timeout: Duration::from_secs(2),
-        first_token_timeout: Duration::from_secs(3),
-        idle_timeout: Duration::from_secs(4),
-        breaker: BreakerConfig {
-            failure_threshold: 3,
-            cooldown: Duration::from_secs(30),
-        },
-    }
-}
-
-fn chain(members: &[&Arc<ScriptedProvider>]) -> FallbackChain {
-    let providers = members
-        .iter()
-        .map(|p| (*p).clone() as Arc<dyn LlmProvider>)
-        .collect();
-    FallbackChain::with_config(providers, config())
-}
 
 fn text(s: &str) -> ScriptStep {
     ScriptStep::Text(s.into())
@@ -333,17 +300,7 @@ async fn all_members_open_reports_cooling_down() {
     let a = ScriptedProvider::new("a")
         .with_default(vec![ScriptStep::Fail(LlmErrorKind::Auth)])
         .shared();
-    let providers = vec![a.clone() as Arc<dyn LlmProvider>];
-    let c = FallbackChain::with_config(
-        providers,
-        ChainConfig {
-            breaker: BreakerConfig {
-                failure_threshold: 1,
-                cooldown: Duration::from_secs(10),
-            },
-            ..config()
-        },
-    );
+    let c = touchy_chain(&[&a]);
     collect(c.stream(request()).await).await;
     let error = collect(c.stream(request()).await).await.error.unwrap();
     assert_eq!(error.kind, LlmErrorKind::AllFailed);
@@ -361,9 +318,12 @@ async fn chains_nest_and_describe_themselves() {
     let outer = FallbackChain::new(vec![Arc::new(inner) as Arc<dyn LlmProvider>]);
     let names: Vec<_> = outer.status().into_iter().map(|s| s.name).collect();
     assert_eq!(names, ["a", "b"]);
+    // `complete` goes through each chain to the members' own `complete`.
+    a.push_completion(vec![text("ok")]);
     let answer = outer.complete(request()).await.unwrap();
     assert_eq!(
         (answer.text.as_str(), answer.finish.provider.as_str()),
         ("ok", "a")
     );
+    assert_eq!((a.completion_calls(), b.completion_calls()), (1, 0));
 }

@@ -39,6 +39,7 @@ fn request() -> LlmRequest {
         ],
         temperature: Some(0.25),
         max_output_tokens: Some(256),
+        timeout: None,
     }
 }
 

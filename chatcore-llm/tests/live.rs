@@ -26,6 +26,7 @@ fn request() -> LlmRequest {
         }],
         temperature: Some(0.0),
         max_output_tokens: Some(256),
+        timeout: None,
     }
 }
 

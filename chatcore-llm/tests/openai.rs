@@ -39,6 +39,7 @@ fn request() -> LlmRequest {
         ],
         temperature: Some(0.5),
         max_output_tokens: Some(512),
+        timeout: None,
     }
 }
 

@@ -573,6 +573,7 @@ impl ChatService {
             messages: turns,
             temperature: config.temperature,
             max_output_tokens: config.max_output_tokens,
+            timeout: None,
         }
     }
 

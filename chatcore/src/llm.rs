@@ -33,6 +33,12 @@ pub struct LlmRequest {
     pub temperature: Option<f32>,
     /// Upper bound on generated tokens.
     pub max_output_tokens: Option<u32>,
+    /// Time limit of a whole non-streamed answer ([`LlmProvider::complete`]),
+    /// for small side requests such as titles. A fallback chain gives each
+    /// member this long; streamed replies ignore it (a chain's own connect,
+    /// first-token and idle timeouts apply to them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<Duration>,
 }
 
 impl LlmRequest {

@@ -1,6 +1,7 @@
 //! [`ScriptedProvider`]: an [`LlmProvider`] that plays a script, for tests of
 //! chains and services (fixed replies, delays, failures before or after the
-//! first token, hanging forever).
+//! first token, hanging forever). Streamed replies and non-streamed
+//! completions (titles) are scripted and recorded apart.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,7 +12,8 @@ use async_trait::async_trait;
 
 use crate::domain::Usage;
 use crate::llm::{
-    Finish, FinishReason, LlmError, LlmErrorKind, LlmEvent, LlmProvider, LlmRequest, LlmStream,
+    Completion, Finish, FinishReason, LlmError, LlmErrorKind, LlmEvent, LlmProvider, LlmRequest,
+    LlmStream,
 };
 
 /// One step of a scripted reply.
@@ -32,6 +34,14 @@ pub enum ScriptStep {
 /// A provider whose replies follow scripts. Each call to `stream` takes the
 /// next script from the queue; when the queue is empty the default script
 /// plays. Without any script it answers "ok".
+///
+/// `complete` has scripts of its own ([`ScriptedProvider::push_completion`],
+/// [`ScriptedProvider::with_default_completion`]), played the same way
+/// (the text pieces joined, `Sleep`, `Fail`, `Hang`; `Truncate` is a
+/// protocol error), and never touches the stream scripts or
+/// [`ScriptedProvider::calls`]. Without a completion script `complete`
+/// fails (`Other`), so a service that asks for titles keeps its derived
+/// titles unless a test scripts one.
 #[derive(Debug)]
 pub struct ScriptedProvider {
     name: String,
@@ -41,6 +51,9 @@ pub struct ScriptedProvider {
     calls: AtomicUsize,
     requests: Mutex<Vec<LlmRequest>>,
     fail_on_start: Mutex<VecDeque<LlmError>>,
+    completions: Mutex<VecDeque<Vec<ScriptStep>>>,
+    default_completion: Option<Vec<ScriptStep>>,
+    completion_requests: Mutex<Vec<LlmRequest>>,
 }
 
 impl ScriptedProvider {
@@ -54,6 +67,9 @@ impl ScriptedProvider {
             calls: AtomicUsize::new(0),
             requests: Mutex::new(Vec::new()),
             fail_on_start: Mutex::new(VecDeque::new()),
+            completions: Mutex::new(VecDeque::new()),
+            default_completion: None,
+            completion_requests: Mutex::new(Vec::new()),
         }
     }
 
@@ -97,14 +113,36 @@ impl ScriptedProvider {
         lock(&self.fail_on_start).push_back(error);
     }
 
-    /// How many times `stream` was called.
+    /// Every `complete` call plays `script` unless a queued completion
+    /// script comes first.
+    pub fn with_default_completion(mut self, script: Vec<ScriptStep>) -> Self {
+        self.default_completion = Some(script);
+        self
+    }
+
+    /// Queues a script for the next `complete` call.
+    pub fn push_completion(&self, script: Vec<ScriptStep>) {
+        lock(&self.completions).push_back(script);
+    }
+
+    /// How many times `stream` was called (`complete` calls not included).
     pub fn calls(&self) -> usize {
         self.calls.load(Ordering::SeqCst)
     }
 
-    /// The requests received, in order.
+    /// The requests `stream` received, in order.
     pub fn requests(&self) -> Vec<LlmRequest> {
         lock(&self.requests).clone()
+    }
+
+    /// How many times `complete` was called.
+    pub fn completion_calls(&self) -> usize {
+        lock(&self.completion_requests).len()
+    }
+
+    /// The requests `complete` received (a chat service's title requests), in order.
+    pub fn completion_requests(&self) -> Vec<LlmRequest> {
+        lock(&self.completion_requests).clone()
     }
 
     /// Wraps it in an `Arc` (providers are shared).
@@ -185,5 +223,40 @@ impl LlmProvider for ScriptedProvider {
                 }
             });
         Ok(Box::pin(stream))
+    }
+
+    async fn complete(&self, request: LlmRequest) -> Result<Completion, LlmError> {
+        lock(&self.completion_requests).push(request);
+        let script = lock(&self.completions)
+            .pop_front()
+            .or_else(|| self.default_completion.clone())
+            .ok_or_else(|| {
+                LlmError::new(&self.name, LlmErrorKind::Other, "no completion scripted")
+            })?;
+        let mut text = String::new();
+        for step in script {
+            match step {
+                ScriptStep::Text(piece) => text.push_str(&piece),
+                ScriptStep::Sleep(pause) => tokio::time::sleep(pause).await,
+                ScriptStep::Fail(kind) => {
+                    return Err(LlmError::new(&self.name, kind, "scripted failure"))
+                }
+                ScriptStep::Hang => std::future::pending::<()>().await,
+                ScriptStep::Truncate => {
+                    return Err(LlmError::new(
+                        &self.name,
+                        LlmErrorKind::Protocol,
+                        "scripted truncated answer",
+                    ))
+                }
+            }
+        }
+        let finish = Finish {
+            provider: self.name.clone(),
+            model: self.model.clone(),
+            reason: FinishReason::Stop,
+            usage: None,
+        };
+        Ok(Completion { text, finish })
     }
 }
