@@ -14,14 +14,13 @@ use crate::ids::{MessageId, SessionId, UserId};
 use crate::llm::{LlmMessage, LlmProvider, LlmRequest, ProviderStatus};
 use crate::rate_limit::SlidingWindow;
 use crate::store::Store;
+use crate::titles::{self, DEFAULT_TITLE};
 use crate::validate;
 
 /// Default page size of the session list.
 pub const DEFAULT_PAGE_SIZE: u32 = 50;
 /// Largest page size of the session list.
 pub const MAX_PAGE_SIZE: u32 = 200;
-/// Title of a session created without one.
-pub const DEFAULT_TITLE: &str = "New chat";
 
 /// Settings of a [`ChatService`].
 #[derive(Clone, Debug)]
@@ -490,7 +489,7 @@ impl ChatService {
         )
         .await;
         if history.is_empty() && !session.title_explicit {
-            let title = validate::derive_title(&user_message.content);
+            let title = titles::derive_title(&user_message.content);
             if let Some(updated) = store.set_derived_title(session.id, &title).await? {
                 self.publish(
                     session.user_id,

@@ -12,6 +12,8 @@
 //! - [`TokenService`]: access tokens ([`JwtTokens`], HS256).
 //! - [`EventBus`]: per-user events for multi-device sync ([`LocalEventBus`]).
 //! - [`AuthService`] and [`ChatService`]: the rules, over those traits.
+//! - [`titles`]: derived (plain-text first words) and provider-generated
+//!   session titles.
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -33,6 +35,7 @@ mod rate_limit;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod titles;
 mod tokens;
 pub mod validate;
 
@@ -43,7 +46,7 @@ pub use auth_service::{
 };
 pub use chat_service::{
     ChatConfig, ChatService, SentReply, SessionPage, SessionWithMessages, StartedReply,
-    DEFAULT_PAGE_SIZE, DEFAULT_TITLE, MAX_PAGE_SIZE,
+    DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE,
 };
 pub use domain::{
     ChatMessage, ChatSession, MessageStatus, MessageUpdate, NewUser, Role, SessionCursor,
@@ -61,6 +64,7 @@ pub use memory_store::MemoryStore;
 pub use password::{PasswordError, PasswordHasher};
 pub use rate_limit::SlidingWindow;
 pub use store::{ConflictKind, Store, StoreError};
+pub use titles::{DEFAULT_TITLE, DEFAULT_TITLE_TIMEOUT};
 pub use tokens::{
     IssuedToken, JwtTokens, TokenError, TokenService, VerifiedToken, DEFAULT_TOKEN_TTL,
 };

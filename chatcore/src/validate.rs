@@ -145,33 +145,6 @@ pub fn title(raw: &str) -> Result<String, ServiceError> {
     Ok(title.to_owned())
 }
 
-/// A short title from the first user message: its first words, at most 60
-/// characters, on one line.
-pub fn derive_title(first_message: &str) -> String {
-    const MAX_WORDS: usize = 8;
-    const MAX_CHARS: usize = 60;
-    let mut title = String::new();
-    for word in first_message.split_whitespace().take(MAX_WORDS) {
-        let extra = usize::from(!title.is_empty()) + word.chars().count();
-        if title.chars().count() + extra > MAX_CHARS {
-            if title.is_empty() {
-                title = word.chars().take(MAX_CHARS - 1).collect();
-                title.push('…');
-            }
-            break;
-        }
-        if !title.is_empty() {
-            title.push(' ');
-        }
-        title.push_str(word);
-    }
-    if title.is_empty() {
-        "New chat".to_owned()
-    } else {
-        title
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,19 +218,5 @@ mod tests {
         assert!(title("   ").is_err());
         assert!(title(&"t".repeat(200)).is_ok());
         assert!(title(&"t".repeat(201)).is_err());
-    }
-
-    #[test]
-    fn derived_titles_are_short() {
-        assert_eq!(
-            derive_title("How do I   bake\nbread?"),
-            "How do I bake bread?"
-        );
-        assert_eq!(
-            derive_title("one two three four five six seven eight nine ten"),
-            "one two three four five six seven eight"
-        );
-        let long = "x".repeat(100);
-        assert_eq!(derive_title(&long).chars().count(), 60);
     }
 }
