@@ -5,14 +5,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chatcore::{
-    Finish, FinishReason, LlmError, LlmEvent, LlmProvider, LlmRequest, LlmStream, Usage,
+    Completion, Finish, FinishReason, LlmError, LlmErrorKind, LlmEvent, LlmProvider, LlmRequest,
+    LlmStream, Usage,
 };
 
 /// Default pause between words.
 pub const DEFAULT_OFFLINE_DELAY: Duration = Duration::from_millis(20);
 
 /// Replies without any LLM: the reply says it is an offline stand-in and
-/// repeats the user's words, streamed word by word.
+/// repeats the user's words, streamed word by word. It writes no titles:
+/// asked for one ([`chatcore::titles::title_request`]) it fails, so a
+/// session keeps the title derived from its first words.
 #[derive(Clone, Debug)]
 pub struct OfflineProvider {
     delay: Duration,
@@ -86,11 +89,6 @@ impl LlmProvider for OfflineProvider {
 
     async fn stream(&self, request: LlmRequest) -> Result<LlmStream, LlmError> {
         let text = Self::reply_text(&request);
-        let prompt_tokens: usize = request
-            .messages
-            .iter()
-            .map(|m| m.content.split_whitespace().count())
-            .sum();
         let mut pieces: Vec<String> = Vec::new();
         for (i, word) in text.split(' ').enumerate() {
             pieces.push(if i == 0 {
@@ -99,16 +97,7 @@ impl LlmProvider for OfflineProvider {
                 format!(" {word}")
             });
         }
-        let completion_tokens = u32::try_from(pieces.len()).unwrap_or(u32::MAX);
-        let finish = Finish {
-            provider: "offline".to_owned(),
-            model: "offline".to_owned(),
-            reason: FinishReason::Stop,
-            usage: Some(Usage {
-                prompt_tokens: u32::try_from(prompt_tokens).unwrap_or(u32::MAX),
-                completion_tokens,
-            }),
-        };
+        let finish = finish(&request, pieces.len());
         let delay = self.delay;
         let state = (pieces.into_iter(), Some(finish));
         Ok(Box::pin(futures_util::stream::unfold(
@@ -128,6 +117,38 @@ impl LlmProvider for OfflineProvider {
                 }
             },
         )))
+    }
+
+    /// The reply at once, without the pauses; a title request fails.
+    async fn complete(&self, request: LlmRequest) -> Result<Completion, LlmError> {
+        if request.system.as_deref() == Some(chatcore::titles::TITLE_INSTRUCTION) {
+            return Err(LlmError::new(
+                "offline",
+                LlmErrorKind::Other,
+                "the offline stand-in writes no titles",
+            ));
+        }
+        let text = Self::reply_text(&request);
+        let finish = finish(&request, text.split(' ').count());
+        Ok(Completion { text, finish })
+    }
+}
+
+/// The finish of a reply of `words` words to `request` (usage in words).
+fn finish(request: &LlmRequest, words: usize) -> Finish {
+    let prompt_tokens: usize = request
+        .messages
+        .iter()
+        .map(|m| m.content.split_whitespace().count())
+        .sum();
+    Finish {
+        provider: "offline".to_owned(),
+        model: "offline".to_owned(),
+        reason: FinishReason::Stop,
+        usage: Some(Usage {
+            prompt_tokens: u32::try_from(prompt_tokens).unwrap_or(u32::MAX),
+            completion_tokens: u32::try_from(words).unwrap_or(u32::MAX),
+        }),
     }
 }
 
@@ -181,10 +202,19 @@ mod tests {
         );
         let finish = finish.unwrap();
         assert_eq!(
-            (finish.provider.as_str(), finish.reason),
+            (finish.provider.as_str(), finish.reason.clone()),
             ("offline", FinishReason::Stop)
         );
         let again = provider.complete(request("hello there")).await.unwrap();
         assert_eq!(again.text, text);
+        assert_eq!(again.finish, finish);
+    }
+
+    #[tokio::test]
+    async fn writes_no_titles() {
+        let title =
+            chatcore::titles::title_request("hello there", "a reply", Duration::from_secs(5));
+        let error = OfflineProvider::new().complete(title).await.unwrap_err();
+        assert_eq!(error.kind, LlmErrorKind::Other);
     }
 }

@@ -14,7 +14,7 @@ use crate::ids::{MessageId, SessionId, UserId};
 use crate::llm::{LlmMessage, LlmProvider, LlmRequest, ProviderStatus};
 use crate::rate_limit::SlidingWindow;
 use crate::store::Store;
-use crate::titles::{self, DEFAULT_TITLE};
+use crate::titles::{self, TitleJob, DEFAULT_TITLE};
 use crate::validate;
 
 /// Default page size of the session list.
@@ -40,6 +40,15 @@ pub struct ChatConfig {
     pub max_output_tokens: Option<u32>,
     /// How long `stop`, `delete` and `shutdown` wait for a reply to be stored. Default 10 s.
     pub stop_timeout: Duration,
+    /// Provider-generated titles: when the first reply of a session without
+    /// an explicit title completes with text, the provider is asked for a
+    /// title ([`titles::title_request`]) in a task of its own, and this is
+    /// the time limit of that whole request. The reply never waits for it;
+    /// a failed, late or unusable answer keeps the derived title. `None`:
+    /// derived titles only, no extra request. Default: on, 5 s
+    /// ([`titles::DEFAULT_TITLE_TIMEOUT`]). Turn it off for a provider that
+    /// cannot write titles (an echo, the offline stand-in).
+    pub title_timeout: Option<Duration>,
 }
 
 impl Default for ChatConfig {
@@ -52,6 +61,7 @@ impl Default for ChatConfig {
             temperature: None,
             max_output_tokens: None,
             stop_timeout: Duration::from_secs(10),
+            title_timeout: Some(titles::DEFAULT_TITLE_TIMEOUT),
         }
     }
 }
@@ -488,7 +498,8 @@ impl ChatService {
             },
         )
         .await;
-        if history.is_empty() && !session.title_explicit {
+        let first_turn = history.is_empty() && !session.title_explicit;
+        if first_turn {
             let title = titles::derive_title(&user_message.content);
             if let Some(updated) = store.set_derived_title(session.id, &title).await? {
                 self.publish(
@@ -507,6 +518,17 @@ impl ChatService {
         .await;
 
         let request = self.request_for(&history, &user_message);
+        let title_job = self
+            .inner
+            .config
+            .title_timeout
+            .filter(|_| first_turn)
+            .map(|timeout| TitleJob {
+                user_id: session.user_id,
+                session_id: session.id,
+                first_message: user_message.content.clone(),
+                timeout,
+            });
         let events = generation.subscribe_from_start();
         let context = TaskContext {
             store: Arc::clone(store),
@@ -518,16 +540,35 @@ impl ChatService {
         let task_generation = Arc::clone(generation);
         tokio::spawn(async move {
             let finished = Arc::clone(&task_generation);
-            generation::run(task_generation, context, request, move || {
-                service.release(&finished)
+            let releasing = service.clone();
+            let stored = generation::run(task_generation, context, request, move || {
+                releasing.release(&finished)
             })
             .await;
+            if let Some(job) = title_job {
+                service.ask_for_title(job, stored);
+            }
         });
         Ok(StartedReply {
             user_message,
             assistant_message,
             events,
         })
+    }
+
+    /// After a session's first reply: asks for a generated title in a task
+    /// of its own, when the reply completed with text.
+    fn ask_for_title(&self, job: TitleJob, reply: ChatMessage) {
+        if reply.status != MessageStatus::Complete || reply.content.trim().is_empty() {
+            return;
+        }
+        let inner = &self.inner;
+        tokio::spawn(job.run(
+            reply.content,
+            Arc::clone(&inner.provider),
+            Arc::clone(&inner.store),
+            Arc::clone(&inner.events),
+        ));
     }
 
     /// Frees the session's slot if `generation` still holds it.

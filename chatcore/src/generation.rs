@@ -284,13 +284,14 @@ enum End {
 
 /// Runs the reply to its end and stores every state on the way. `on_end`
 /// runs after the final state is stored and before subscribers see the
-/// outcome (the service uses it to free the session's slot).
+/// outcome (the service uses it to free the session's slot). Returns the
+/// final message once subscribers and the user's devices were told.
 pub(crate) async fn run(
     generation: Arc<Generation>,
     context: TaskContext,
     request: LlmRequest,
     on_end: impl FnOnce() + Send,
-) {
+) -> ChatMessage {
     // A panic in provider code must not leave the session's slot taken and
     // subscribers waiting forever: it ends the reply as a failure instead.
     let mut flushing = None;
@@ -394,8 +395,14 @@ pub(crate) async fn run(
         .send_modify(|state| state.outcome = Some(outcome));
     context
         .events
-        .publish(generation.user_id, UserEvent::Message { message: stored })
+        .publish(
+            generation.user_id,
+            UserEvent::Message {
+                message: stored.clone(),
+            },
+        )
         .await;
+    stored
 }
 
 /// Streams from the provider into the shared state until it ends, flushing

@@ -4,8 +4,13 @@
 //! - A session created without a title is [`DEFAULT_TITLE`] until its first
 //!   message, which gives it a **derived title** ([`derive_title`]): the
 //!   first words of that message as plain text.
-//! - A provider can be asked for a **generated title** ([`title_request`]);
-//!   [`clean_generated_title`] turns its answer into a title or rejects it.
+//! - After the session's first reply completes, the provider is asked for a
+//!   **generated title** ([`title_request`]) when the service is configured
+//!   for it ([`crate::ChatConfig::title_timeout`]); its answer is cleaned by
+//!   [`clean_generated_title`] and replaces the derived title, unless the
+//!   session was renamed or deleted in the meantime. An answer that failed,
+//!   came too late, was cut by the token limit or cleans to nothing keeps
+//!   the derived title.
 //!
 //! Both kinds are at most [`MAX_TITLE_WORDS`] words and
 //! [`MAX_DERIVED_TITLE_CHARS`] characters, cut at a word boundary.
@@ -16,8 +21,10 @@ use crate::domain::Role;
 use crate::llm::{LlmMessage, LlmRequest};
 use crate::validate;
 
+mod job;
 mod markdown;
 
+pub(crate) use job::TitleJob;
 use markdown::extract;
 
 /// Title of a session created without one, until its first message.
@@ -26,7 +33,7 @@ pub const DEFAULT_TITLE: &str = "New chat";
 pub const MAX_TITLE_WORDS: usize = 8;
 /// Most characters in a derived or generated title.
 pub const MAX_DERIVED_TITLE_CHARS: usize = 60;
-/// Default time limit of the title request.
+/// Default time limit of the title request ([`crate::ChatConfig::title_timeout`]).
 pub const DEFAULT_TITLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of the first message and of the reply the title request quotes,
 /// in characters, each.

@@ -5,69 +5,15 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+mod support;
+
 use chatcore::testing::{ScriptStep, ScriptedProvider};
 use chatcore::{
     ChatConfig, ChatService, EventBus, LlmErrorKind, LocalEventBus, MemoryStore, MessageStatus,
-    NewUser, ReplyEvent, ReplyStream, Role, ServiceError, SessionId, Store, UserEvent, UserId,
+    ReplyEvent, ReplyStream, Role, ServiceError, SessionId, Store, UserEvent,
 };
 use futures_util::StreamExt;
-
-struct Fixture {
-    store: Arc<MemoryStore>,
-    provider: Arc<ScriptedProvider>,
-    bus: Arc<LocalEventBus>,
-    chat: ChatService,
-    user: UserId,
-}
-
-async fn add_user(store: &MemoryStore, name: &str) -> UserId {
-    let user = store
-        .create_user(NewUser {
-            id: UserId::new(),
-            email: format!("{name}@example.com"),
-            username: name.to_owned(),
-            password_hash: "x".to_owned(),
-            created_at: chatcore::clock::now(),
-        })
-        .await
-        .unwrap();
-    user.id
-}
-
-async fn fixture_with(provider: ScriptedProvider, config: ChatConfig) -> Fixture {
-    let store = Arc::new(MemoryStore::new());
-    let provider = provider.shared();
-    let bus = Arc::new(LocalEventBus::default());
-    let chat = ChatService::with_config(store.clone(), provider.clone(), bus.clone(), config);
-    let user = add_user(&store, "alice").await;
-    Fixture {
-        store,
-        provider,
-        bus,
-        chat,
-        user,
-    }
-}
-
-async fn fixture(provider: ScriptedProvider) -> Fixture {
-    fixture_with(provider, ChatConfig::default()).await
-}
-
-fn words(text: &str, delay_ms: u64) -> ScriptedProvider {
-    ScriptedProvider::words("scripted", text, Duration::from_millis(delay_ms))
-}
-
-async fn collect(mut events: ReplyStream) -> (String, ReplyEvent) {
-    let mut text = String::new();
-    while let Some(event) = events.next().await {
-        match event {
-            ReplyEvent::Delta { text: piece, .. } => text.push_str(&piece),
-            ReplyEvent::Snapshot { message } => text = message.content,
-            end => return (text, end),
-        }
-    }
-    panic!("the reply stream ended without an outcome");
-}
+use support::{add_user, collect, fixture, fixture_with, words};
 
 /// Reads deltas until at least `min` characters have arrived.
 async fn read_until(events: &mut ReplyStream, min: usize) -> String {

@@ -9,6 +9,7 @@
 //! | `CHATCORE_PROVIDERS`, `GEMINI_*`, `OPENAI_*`, `CHATCORE_OFFLINE_DELAY_MS` | see chatcore-llm |
 //! | `CHATCORE_MESSAGES_PER_MINUTE` | `30` (`0` = off) |
 //! | `CHATCORE_LOGIN_LIMIT` | `10` (`0` = off) |
+//! | `CHATCORE_TITLE_TIMEOUT_MS` | `5000`: time limit of the provider-generated title (`0` = first words only; always off with the offline provider alone) |
 //! | `CHATCORE_WEB_DIR` | `examples/web/dist` when built |
 //! | `CHATCORE_CORS_ORIGINS` | unset (CORS off); comma-separated origins or `*` |
 //! | `ROCKET_IP_HEADER` | off: the login limit uses the peer address (set it behind a proxy) |
@@ -20,7 +21,7 @@ use std::time::Duration;
 
 use chatcore::{
     AuthService, ChatConfig, ChatService, JwtTokens, LlmProvider, LocalEventBus, PasswordHasher,
-    DEFAULT_LOGIN_LIMIT,
+    DEFAULT_LOGIN_LIMIT, DEFAULT_TITLE_TIMEOUT,
 };
 use chatcore_llm::ProviderConfig;
 use chatcore_rocket::{ApiState, Chatcore, CorsConfig};
@@ -73,6 +74,8 @@ pub struct ServerConfig {
     pub messages_per_minute: u32,
     /// `CHATCORE_LOGIN_LIMIT`.
     pub login_limit: u32,
+    /// `CHATCORE_TITLE_TIMEOUT_MS` (`None` when `0`).
+    pub title_timeout: Option<Duration>,
     /// `CHATCORE_WEB_DIR` (or the built UI when present).
     pub web_dir: Option<PathBuf>,
     /// `CHATCORE_CORS_ORIGINS`.
@@ -102,6 +105,20 @@ fn number<T: std::str::FromStr>(
 }
 
 impl ServerConfig {
+    /// The chat service's settings. Provider-generated titles are off when
+    /// the offline provider answers alone: its title would be an echo, so the
+    /// title derived from the first words stays.
+    pub fn chat_config(&self) -> ChatConfig {
+        let title_timeout = self
+            .title_timeout
+            .filter(|_| !self.providers.is_offline_only());
+        ChatConfig {
+            messages_per_minute: self.messages_per_minute,
+            title_timeout,
+            ..ChatConfig::default()
+        }
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ServerError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -124,12 +141,18 @@ impl ServerConfig {
                 web::is_ui_dir(&built).then_some(built)
             }
         };
+        let title_ms: u64 = number(
+            &lookup,
+            "CHATCORE_TITLE_TIMEOUT_MS",
+            u64::try_from(DEFAULT_TITLE_TIMEOUT.as_millis()).unwrap_or(u64::MAX),
+        )?;
         Ok(ServerConfig {
             database_url: set("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
             jwt_secret: set("JWT_SECRET"),
             token_ttl: Duration::from_secs(ttl),
             messages_per_minute: number(&lookup, "CHATCORE_MESSAGES_PER_MINUTE", 30)?,
             login_limit: number(&lookup, "CHATCORE_LOGIN_LIMIT", DEFAULT_LOGIN_LIMIT)?,
+            title_timeout: (title_ms > 0).then(|| Duration::from_millis(title_ms)),
             web_dir,
             cors: set("CHATCORE_CORS_ORIGINS").and_then(|list| CorsConfig::parse(&list)),
             providers: ProviderConfig::from_lookup(&lookup)?,
@@ -199,10 +222,7 @@ pub async fn build(config: ServerConfig) -> Result<Rocket<Build>, ServerError> {
 
     let chain = config.providers.build()?;
     let provider: Arc<dyn LlmProvider> = Arc::new(chain);
-    let chat_config = ChatConfig {
-        messages_per_minute: config.messages_per_minute,
-        ..ChatConfig::default()
-    };
+    let chat_config = config.chat_config();
     let chat = ChatService::with_config(
         store,
         provider,
@@ -271,6 +291,29 @@ mod tests {
         assert_eq!(config.login_limit, 10);
         assert!(config.cors.is_none());
         assert!(config.providers.is_offline_only());
+        assert_eq!(config.title_timeout, Some(Duration::from_secs(5)));
+    }
+
+    #[test]
+    fn provider_titles_are_off_with_the_offline_provider_alone() {
+        let offline = ServerConfig::from_lookup(|_| None).unwrap();
+        assert_eq!(offline.chat_config().title_timeout, None);
+        let gemini = |name: &str| (name == "GEMINI_API_KEY").then(|| "key".to_owned());
+        let config = ServerConfig::from_lookup(gemini).unwrap();
+        assert!(!config.providers.is_offline_only());
+        assert_eq!(
+            config.chat_config().title_timeout,
+            Some(Duration::from_secs(5))
+        );
+        let off = |name: &str| match name {
+            "GEMINI_API_KEY" => Some("key".to_owned()),
+            "CHATCORE_TITLE_TIMEOUT_MS" => Some("0".to_owned()),
+            _ => None,
+        };
+        let config = ServerConfig::from_lookup(off).unwrap();
+        assert_eq!(config.chat_config().title_timeout, None);
+        let chat = config.chat_config();
+        assert_eq!(chat.messages_per_minute, 30);
     }
 
     #[test]

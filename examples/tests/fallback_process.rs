@@ -1,6 +1,7 @@
 //! The reference server configured from the environment with Gemini first
 //! and OpenAI second, both pointed by base URL at local fake upstreams:
-//! Gemini answers 500, so the reply comes from OpenAI, and `done` names it.
+//! Gemini answers 500, so the reply comes from OpenAI, and `done` names it;
+//! the session's title, asked for after that first reply, comes from OpenAI too.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -60,9 +61,17 @@ fn gemini_down(_: &str) -> String {
     )
 }
 
-fn openai_ok(_: &str) -> String {
+/// The start of chatcore's title instruction (`chatcore::titles::TITLE_INSTRUCTION`).
+const TITLE_REQUEST: &str = "You name chat conversations.";
+
+fn openai_ok(request: &str) -> String {
+    let pieces: &[&str] = if request.contains(TITLE_REQUEST) {
+        &["\"Greeting", " the", " fallback\""]
+    } else {
+        &["Hello", " from", " the", " fallback"]
+    };
     let mut body = String::new();
-    for piece in ["Hello", " from", " the", " fallback"] {
+    for piece in pieces {
         body.push_str(&format!(
             "data: {}\n\n",
             json!({"id":"c1","object":"chat.completion.chunk","model":"fake-mini",
@@ -204,35 +213,53 @@ async fn gemini_failing_falls_back_to_openai_with_its_text_intact() {
     assert_eq!(done["message"]["model"], "fake-mini");
     assert_eq!(done["message"]["usage"]["completion_tokens"], 4);
 
-    // Gemini was asked (with its key in the header, not the URL), then OpenAI once.
+    // After the first reply the title is asked for (Gemini fails, OpenAI
+    // answers, quoted); until then the session has its derived title.
+    let session_url = format!("{url}/chat/sessions/{}", session["id"].as_str().unwrap());
+    let mut detail = Value::Null;
+    for _ in 0..100 {
+        detail = http
+            .get(&session_url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if detail["session"]["title"] != "Say hello" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(detail["session"]["title"], "Greeting the fallback");
+
+    // Gemini was asked (with its key in the header, not the URL): the reply
+    // streamed, with its retries, and the title once as `:generateContent`.
     let gemini_requests = gemini_seen.lock().unwrap().clone();
-    assert!(!gemini_requests.is_empty());
+    let (streamed_requests, title_requests): (Vec<_>, Vec<_>) =
+        gemini_requests.iter().partition(|r| {
+            r.starts_with("post /v1beta/models/gemini-fake:streamgeneratecontent?alt=sse ")
+        });
+    assert!(!streamed_requests.is_empty());
+    assert_eq!(title_requests.len(), 1, "{title_requests:?}");
+    assert!(title_requests[0].starts_with("post /v1beta/models/gemini-fake:generatecontent "));
+    assert!(title_requests[0].contains(TITLE_REQUEST));
     for request in &gemini_requests {
-        assert!(
-            request.starts_with("post /v1beta/models/gemini-fake:streamgeneratecontent?alt=sse "),
-            "{request}"
-        );
         assert!(request.contains("x-goog-api-key: gemini-test-key"));
         assert!(!request.lines().next().unwrap().contains("key="));
     }
+    // OpenAI: the reply, then the title.
     let openai_requests = openai_seen.lock().unwrap().clone();
-    assert_eq!(openai_requests.len(), 1);
-    assert!(openai_requests[0].starts_with("post /v1/chat/completions "));
-    assert!(openai_requests[0].contains("authorization: bearer openai-test-key"));
+    assert_eq!(openai_requests.len(), 2);
+    for request in &openai_requests {
+        assert!(request.starts_with("post /v1/chat/completions "));
+        assert!(request.contains("authorization: bearer openai-test-key"));
+    }
+    assert!(!openai_requests[0].contains(TITLE_REQUEST));
+    assert!(openai_requests[1].contains(TITLE_REQUEST));
 
     // The stored history matches what was streamed.
-    let detail: Value = http
-        .get(format!(
-            "{url}/chat/sessions/{}",
-            session["id"].as_str().unwrap()
-        ))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
     assert_eq!(detail["messages"][1]["content"], "Hello from the fallback");
     assert_eq!(detail["messages"][1]["provider"], "openai");
 }

@@ -778,15 +778,23 @@ pub async fn rename_sets_explicit_title_and_updated_at(store: &dyn Store) {
     );
 }
 
-/// A derived title replaces only a title that is not explicit.
+/// A derived title replaces only a title that is not explicit, of a session
+/// that is not deleted; a later derived title (a provider-generated one
+/// after the first words) replaces an earlier one; after a rename none does.
 pub async fn derived_title_only_when_not_explicit(store: &dyn Store) {
     let alice = user(store, "alice").await;
     let implicit = session(store, alice.id, "New chat").await;
     let changed = store
-        .set_derived_title(implicit.id, "Derived from the first message")
+        .set_derived_title(implicit.id, "First words")
         .await
         .expect("derive")
         .expect("an implicit title is replaced");
+    assert_eq!(changed.title, "First words");
+    let changed = store
+        .set_derived_title(implicit.id, "Derived from the first message")
+        .await
+        .expect("derive")
+        .expect("a derived title is replaced by a later one");
     assert_eq!(changed.title, "Derived from the first message");
     assert!(!changed.title_explicit);
     let read = store
@@ -796,6 +804,20 @@ pub async fn derived_title_only_when_not_explicit(store: &dyn Store) {
         .expect("session");
     assert_eq!(read.title, "Derived from the first message");
     assert!(!read.title_explicit);
+
+    let doomed = session(store, alice.id, "New chat").await;
+    store
+        .delete_session(alice.id, doomed.id)
+        .await
+        .expect("delete");
+    assert_eq!(
+        store
+            .set_derived_title(doomed.id, "Too late")
+            .await
+            .expect("derive"),
+        None,
+        "a deleted session is not re-titled"
+    );
 
     let explicit = store
         .create_session(session_at(alice.id, "Mine", true, clock::now()))

@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chatcore::{
-    AuthService, ChatService, Finish, FinishReason, JwtTokens, LlmError, LlmEvent, LlmProvider,
-    LlmRequest, LlmStream, LocalEventBus, MemoryStore, PasswordHasher, Usage,
+    AuthService, ChatConfig, ChatService, Finish, FinishReason, JwtTokens, LlmError, LlmEvent,
+    LlmProvider, LlmRequest, LlmStream, LocalEventBus, MemoryStore, PasswordHasher, Usage,
 };
 use chatcore_rocket::{ApiState, Chatcore};
 use rocket::{get, routes};
@@ -72,7 +72,17 @@ fn rocket() -> _ {
         }
     };
     let auth = Arc::new(AuthService::new(store.clone(), tokens, hasher));
-    let chat = ChatService::new(store, Arc::new(Reverser), Arc::new(LocalEventBus::new(256)));
+    // The reverser cannot write titles: keep the ones derived from the first words.
+    let config = ChatConfig {
+        title_timeout: None,
+        ..ChatConfig::default()
+    };
+    let chat = ChatService::with_config(
+        store,
+        Arc::new(Reverser),
+        Arc::new(LocalEventBus::new(256)),
+        config,
+    );
     let app = rocket::build().mount("/", routes![index]);
     Chatcore::new(ApiState::new(auth, chat)).attach(app, "/api")
 }
