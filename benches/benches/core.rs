@@ -136,6 +136,9 @@ fn fanout(c: &mut Criterion) {
     let config = ChatConfig {
         messages_per_minute: 0,
         flush_interval: Duration::from_secs(1),
+        // Every iteration is a session's first reply: measure the fan-out,
+        // not a title request after it.
+        title_timeout: None,
         ..ChatConfig::default()
     };
     let chat =
