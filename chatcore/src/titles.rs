@@ -38,8 +38,11 @@ pub const DEFAULT_TITLE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How much of the first message and of the reply the title request quotes,
 /// in characters, each.
 pub const TITLE_CONTEXT_CHARS: usize = 2_000;
-/// Output-token bound of the title request.
-pub const TITLE_MAX_OUTPUT_TOKENS: u32 = 32;
+/// Output-token bound of the title request: room for a few words and for
+/// the thinking that models such as Gemini 2.5 Flash count against the same
+/// bound (with 32 they often answer nothing); the answer is cut to
+/// [`MAX_TITLE_WORDS`] words anyway.
+pub const TITLE_MAX_OUTPUT_TOKENS: u32 = 256;
 /// Sampling temperature of the title request.
 pub const TITLE_TEMPERATURE: f32 = 0.2;
 /// The system instruction of the title request.
