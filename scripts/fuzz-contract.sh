@@ -69,17 +69,22 @@ checks+=,unsupported_method,allow_header_conformance,use_after_free
 checks+=,ensure_resource_availability,ignored_auth,object_level_authorization
 
 status=0
-SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$root/scripts${PYTHONPATH:+:$PYTHONPATH}" \
-"$st" --config-file "$root/scripts/schemathesis.toml" run "$base/openapi.json" \
-  --checks "$checks" \
-  --header "Authorization: Bearer $token" \
-  --max-examples "$max_examples" \
-  --seed "$seed" \
-  --generation-database none \
-  --workers "${FUZZ_WORKERS:-2}" \
-  --request-timeout 10 \
-  --no-color \
-  --report junit --report-dir "$work/report" || status=$?
+# From the scratch directory: schemathesis keeps its crash cache in the
+# working directory.
+(
+  cd "$work"
+  SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$root/scripts${PYTHONPATH:+:$PYTHONPATH}" \
+  "$st" --config-file "$root/scripts/schemathesis.toml" run "$base/openapi.json" \
+    --checks "$checks" \
+    --header "Authorization: Bearer $token" \
+    --max-examples "$max_examples" \
+    --seed "$seed" \
+    --generation-database none \
+    --workers "${FUZZ_WORKERS:-2}" \
+    --request-timeout 60 \
+    --no-color \
+    --report junit --report-dir "$work/report"
+) || status=$?
 
 if grep -E 'panicked' "$work/server.log" >/dev/null; then
   echo "fuzz: the server panicked:" >&2
