@@ -185,17 +185,14 @@ impl ApiPaths {
             .map(|(_, methods)| methods.as_slice())
     }
 
-    /// The `Allow` value of `path` (its methods and `OPTIONS`), when it is
-    /// one of chatcore's paths.
+    /// The `Allow` value of a 405 on `path` (its methods, as the 405 routes
+    /// give it), when it is one of chatcore's paths.
     pub fn allow(&self, path: &str) -> Option<String> {
         let mut methods: Vec<&str> = Vec::new();
         for found in self.find(path) {
             methods.extend(found.iter().map(|m| m.as_str()));
         }
-        (!methods.is_empty()).then(|| {
-            methods.push("OPTIONS");
-            methods.join(", ")
-        })
+        (!methods.is_empty()).then(|| methods.join(", "))
     }
 
     /// Whether `path` (absolute, without query) is one of chatcore's routes,
