@@ -12,8 +12,9 @@ pub(crate) fn routes() -> Vec<Route> {
     routes![health, openapi]
 }
 
-/// Database and provider health: 200 when the database answers, else 503
-/// with `"database": "unavailable"`.
+/// Database and provider health.
+///
+/// 200 when the database answers, else 503 with `"database": "unavailable"`.
 #[utoipa::path(
     tag = "operations",
     operation_id = "health",

@@ -50,9 +50,11 @@ async fn send(
     }))
 }
 
-/// Send a message and stream the reply as server-sent events: `message`
-/// (the stored user message), `delta`..., then `done` or `error`. Every
-/// error status comes before the stream starts.
+/// Send a message and stream the reply.
+///
+/// Server-sent events: `message` (the stored user message), `delta`...,
+/// then `done` or `error`. Every error status comes before the stream
+/// starts.
 #[utoipa::path(
     tag = "replies",
     operation_id = "stream_reply",
@@ -106,8 +108,10 @@ async fn stop(
     Ok(Status::NoContent)
 }
 
-/// Re-attach to the running reply: `snapshot` (the text so far), `delta`...,
-/// then `done` or `error`; 204 when nothing runs.
+/// Re-attach to the running reply.
+///
+/// Server-sent events: `snapshot` (the text so far), `delta`..., then
+/// `done` or `error`; 204 when nothing runs.
 #[utoipa::path(
     tag = "replies",
     operation_id = "reattach_reply",

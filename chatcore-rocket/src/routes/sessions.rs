@@ -39,8 +39,9 @@ async fn create(
     Ok((Status::Created, Json(SessionDto::from(&session))))
 }
 
-/// The user's sessions, most recently updated first; a `Link` header
-/// (rel="next") names the next page when there is one.
+/// The user's sessions, most recently updated first.
+///
+/// A `Link` header (rel="next") names the next page when there is one.
 #[utoipa::path(
     tag = "sessions",
     operation_id = "list_sessions",
@@ -134,8 +135,9 @@ async fn delete_one(
     Ok(Status::NoContent)
 }
 
-/// Delete a session, as `DELETE /chat/sessions/{session_id}` does (the
-/// original spec's route).
+/// Delete a session (the original spec's route).
+///
+/// The same as `DELETE /chat/sessions/{session_id}`.
 #[utoipa::path(
     tag = "sessions",
     operation_id = "delete_session_by_post",

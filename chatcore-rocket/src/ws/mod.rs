@@ -106,9 +106,10 @@ fn socket_config() -> rocket_ws::Config {
     }
 }
 
-/// The real-time channel: a WebSocket whose first frame must be
-/// `{"type": "auth", "token"}` within 10 s; then JSON frames (API.md,
-/// "Real-time channel").
+/// The real-time channel (WebSocket).
+///
+/// The first client frame must be `{"type": "auth", "token"}` within 10 s;
+/// then JSON frames (API.md, "Real-time channel").
 #[utoipa::path(
     tag = "real-time",
     operation_id = "websocket",
