@@ -24,6 +24,7 @@ mod cursor;
 mod domain;
 mod error;
 mod events;
+pub mod fold;
 mod generation;
 mod ids;
 mod llm;
