@@ -38,6 +38,9 @@ pub struct Registration {
     pub password: String,
     /// Username; derived from the email when absent.
     pub username: Option<String>,
+    /// The name shown to other people (trimmed, 1..=64 characters); the
+    /// username when absent.
+    pub display_name: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -123,11 +126,17 @@ impl AuthService {
             .as_deref()
             .map(validate::username)
             .transpose();
+        let display_name = registration
+            .display_name
+            .as_deref()
+            .map(validate::display_name)
+            .transpose();
         let mut fields = crate::error::FieldErrors::new();
         for error in [
             email.as_ref().err(),
             password.as_ref().err(),
             username.as_ref().err(),
+            display_name.as_ref().err(),
         ]
         .into_iter()
         .flatten()
@@ -144,6 +153,7 @@ impl AuthService {
         }
         let email = email?;
         let chosen = username?;
+        let display_name = display_name?;
 
         if self.store.find_user_by_email(&email).await?.is_some() {
             return Err(StoreError::Conflict(ConflictKind::Email).into());
@@ -164,6 +174,7 @@ impl AuthService {
             let new_user = NewUser {
                 id: UserId::new(),
                 email: email.clone(),
+                display_name: display_name.clone().unwrap_or_else(|| username.clone()),
                 username,
                 password_hash: password_hash.clone(),
                 created_at: clock::now(),

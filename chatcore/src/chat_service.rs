@@ -263,16 +263,7 @@ impl ChatService {
         limit: Option<i64>,
         cursor: Option<&str>,
     ) -> Result<SessionPage, ServiceError> {
-        let limit = match limit {
-            None => DEFAULT_PAGE_SIZE,
-            Some(n) if (1..=i64::from(MAX_PAGE_SIZE)).contains(&n) => n as u32,
-            Some(_) => {
-                return Err(ServiceError::field(
-                    "limit",
-                    format!("must be between 1 and {MAX_PAGE_SIZE}"),
-                ))
-            }
-        };
+        let limit = cursor::page_limit(limit, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)?;
         let cursor = cursor
             .map(|c| cursor::decode(c, "cursor"))
             .transpose()?
@@ -280,19 +271,13 @@ impl ChatService {
                 updated_at,
                 id: SessionId::from(id),
             });
-        let mut sessions = self
+        let sessions = self
             .inner
             .store
             .list_sessions(user_id, limit + 1, cursor)
             .await?;
-        let next_cursor = if sessions.len() > limit as usize {
-            sessions.truncate(limit as usize);
-            sessions
-                .last()
-                .map(|s| cursor::encode(s.updated_at, s.id.as_uuid()))
-        } else {
-            None
-        };
+        let (sessions, next_cursor) =
+            cursor::split_page(sessions, limit, |s| (s.updated_at, s.id.as_uuid()));
         Ok(SessionPage {
             sessions,
             next_cursor,

@@ -43,6 +43,38 @@ pub(crate) fn decode(cursor: &str, field: &str) -> Result<(DateTime<Utc>, Uuid),
     Ok((clock::from_micros(micros.clamp(0, MAX_MICROS)), id))
 }
 
+/// Checks a page size: `None` is `default`, otherwise 1..=`max` (else 422
+/// on the field `limit`).
+pub(crate) fn page_limit(limit: Option<i64>, default: u32, max: u32) -> Result<u32, ServiceError> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=i64::from(max)).contains(&n) => Ok(n as u32),
+        Some(_) => Err(ServiceError::field(
+            "limit",
+            format!("must be between 1 and {max}"),
+        )),
+    }
+}
+
+/// Cuts a page read with `limit + 1` rows down to `limit` and returns the
+/// cursor of the next page when there was one more row; `position` gives
+/// an item's `(time, id)`.
+pub(crate) fn split_page<T>(
+    mut items: Vec<T>,
+    limit: u32,
+    position: impl Fn(&T) -> (DateTime<Utc>, Uuid),
+) -> (Vec<T>, Option<String>) {
+    if items.len() <= limit as usize {
+        return (items, None);
+    }
+    items.truncate(limit as usize);
+    let next = items.last().map(|item| {
+        let (time, id) = position(item);
+        encode(time, id)
+    });
+    (items, next)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

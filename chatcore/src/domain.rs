@@ -15,8 +15,14 @@ pub struct User {
     pub id: UserId,
     /// Normalised (trimmed, lower-cased) email address, unique.
     pub email: String,
-    /// Display name, unique case-insensitively.
+    /// The handle, unique case-insensitively.
     pub username: String,
+    /// The name shown to other people (the messenger); the username unless
+    /// the user chose one.
+    pub display_name: String,
+    /// The avatar's media key (its file name under the upload directory),
+    /// when the user has one.
+    pub avatar: Option<String>,
     /// When the account was created.
     pub created_at: DateTime<Utc>,
     /// When the account last changed.
@@ -213,6 +219,8 @@ pub struct NewUser {
     pub email: String,
     /// Username.
     pub username: String,
+    /// Display name (already validated; the username when none was given).
+    pub display_name: String,
     /// argon2id PHC string.
     pub password_hash: String,
     /// Creation time (also the first `updated_at`).
@@ -225,6 +233,7 @@ impl fmt::Debug for NewUser {
             .field("id", &self.id)
             .field("email", &self.email)
             .field("username", &self.username)
+            .field("display_name", &self.display_name)
             .field("password_hash", &"<redacted>")
             .field("created_at", &self.created_at)
             .finish()

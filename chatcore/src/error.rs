@@ -40,6 +40,12 @@ pub enum ServiceError {
         /// Per-field detail (e.g. which unique field is taken).
         fields: FieldErrors,
     },
+    /// An upload is larger than allowed (413 `payload_too_large`).
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// An upload is not of an accepted type (415 `unsupported_media_type`).
+    #[error("{0}")]
+    UnsupportedMediaType(String),
     /// Too many requests (429 `rate_limited`).
     #[error("too many requests; retry in {} s", retry_after.as_secs().max(1))]
     RateLimited {
@@ -66,6 +72,8 @@ impl ServiceError {
             ServiceError::Unauthorized(_) => "unauthorized",
             ServiceError::NotFound(_) => "not_found",
             ServiceError::Conflict { .. } => "conflict",
+            ServiceError::PayloadTooLarge(_) => "payload_too_large",
+            ServiceError::UnsupportedMediaType(_) => "unsupported_media_type",
             ServiceError::RateLimited { .. } => "rate_limited",
             ServiceError::LlmUnavailable(_) => "llm_unavailable",
             ServiceError::Unavailable(_) => "unavailable",
@@ -80,6 +88,8 @@ impl ServiceError {
             ServiceError::Unauthorized(_) => 401,
             ServiceError::NotFound(_) => 404,
             ServiceError::Conflict { .. } => 409,
+            ServiceError::PayloadTooLarge(_) => 413,
+            ServiceError::UnsupportedMediaType(_) => 415,
             ServiceError::RateLimited { .. } => 429,
             ServiceError::LlmUnavailable(_) => 502,
             ServiceError::Unavailable(_) => 503,

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 use crate::domain::{ChatMessage, ChatSession};
-use crate::ids::{SessionId, UserId};
+use crate::ids::{ConversationId, SessionId, UserId};
+use crate::messenger::ConversationMessage;
 
 /// Something that changed for one user, pushed to every socket of that user.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,6 +33,37 @@ pub enum UserEvent {
     SessionDeleted {
         /// Its id.
         session_id: SessionId,
+    },
+    /// A message was stored in a conversation the user is a member of (or
+    /// reached its final state). Per conversation, a user's subscribers get
+    /// these in ascending `seq`.
+    ConversationMessage {
+        /// The message as stored.
+        message: ConversationMessage,
+    },
+    /// A conversation the user is a member of was created, renamed, or its
+    /// members changed. It names the conversation only: how it looks
+    /// (unread count, read pointer) differs per member, so a receiver reads
+    /// it as that member.
+    ConversationUpdated {
+        /// Its id.
+        conversation_id: ConversationId,
+    },
+    /// A member moved their read pointer.
+    Read {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// Who read.
+        user_id: UserId,
+        /// Their read pointer now.
+        seq: u64,
+    },
+    /// A member is typing (relayed, never stored).
+    Typing {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// Who types.
+        user_id: UserId,
     },
 }
 

@@ -71,3 +71,15 @@ id_type!(
     /// Identifies one chat message.
     MessageId
 );
+id_type!(
+    /// Identifies a conversation between people (the messenger).
+    ConversationId
+);
+id_type!(
+    /// Identifies one message of a conversation.
+    ConversationMessageId
+);
+id_type!(
+    /// Identifies an uploaded image.
+    MediaId
+);

@@ -12,6 +12,9 @@
 //! - [`TokenService`]: access tokens ([`JwtTokens`], HS256).
 //! - [`EventBus`]: per-user events for multi-device sync ([`LocalEventBus`]).
 //! - [`AuthService`] and [`ChatService`]: the rules, over those traits.
+//! - [`messenger`]: people talking to people — profiles, search,
+//!   conversations, live messages, uploads ([`MessengerService`] over
+//!   [`MessengerStore`] and [`media::MediaStore`]).
 //! - [`titles`]: derived (plain-text first words) and provider-generated
 //!   session titles.
 #![deny(missing_docs)]
@@ -28,7 +31,9 @@ pub mod fold;
 mod generation;
 mod ids;
 mod llm;
+pub mod media;
 mod memory_store;
+pub mod messenger;
 mod password;
 mod password_memory;
 pub mod patterns;
@@ -56,12 +61,14 @@ pub use domain::{
 pub use error::{FieldErrors, ServiceError};
 pub use events::{EventBus, LocalEventBus, UserEvent, UserEventStream};
 pub use generation::{ReplyEvent, ReplyStream};
-pub use ids::{MessageId, SessionId, UserId};
+pub use ids::{ConversationId, ConversationMessageId, MediaId, MessageId, SessionId, UserId};
 pub use llm::{
     Completion, Finish, FinishReason, LlmError, LlmErrorKind, LlmEvent, LlmMessage, LlmProvider,
     LlmRequest, LlmStream, ProviderState, ProviderStatus,
 };
+pub use media::{InMemoryMedia, LocalDirMedia, MediaError, MediaKey, MediaStore};
 pub use memory_store::MemoryStore;
+pub use messenger::{MessengerConfig, MessengerService, MessengerStore};
 pub use password::{PasswordError, PasswordHasher};
 pub use rate_limit::SlidingWindow;
 pub use store::{ConflictKind, Store, StoreError};

@@ -103,6 +103,14 @@ impl<K: Eq + Hash + Clone> SlidingWindow<K> {
         Ok(())
     }
 
+    /// Gives back the latest event recorded for `key` (an accepted request
+    /// that turned out to be rejected after all).
+    pub fn release(&self, key: &K) {
+        if let Some(queue) = self.hits().get_mut(key) {
+            queue.pop_back();
+        }
+    }
+
     /// Forgets `key` (e.g. after a successful login... when wanted).
     pub fn forget(&self, key: &K) {
         self.hits().remove(key);

@@ -21,6 +21,8 @@ pub enum ConflictKind {
     Username,
     /// An id is taken.
     Id,
+    /// A conversation would have more members than allowed.
+    MemberLimit,
 }
 
 /// What a [`Store`] can fail with.

@@ -21,6 +21,12 @@ pub const MAX_PASSWORD_CHARS: usize = 128;
 pub const MIN_USERNAME_CHARS: usize = 3;
 /// Longest username.
 pub const MAX_USERNAME_CHARS: usize = 32;
+/// Longest display name, after trimming.
+pub const MAX_DISPLAY_NAME_CHARS: usize = 64;
+/// Longest people-search query, after trimming.
+pub const MAX_SEARCH_QUERY_CHARS: usize = 64;
+/// Longest idempotency key of a conversation message.
+pub const MAX_CLIENT_ID_CHARS: usize = 64;
 /// Longest email (RFC 5321 path limit).
 pub const MAX_EMAIL_CHARS: usize = 254;
 
@@ -106,22 +112,77 @@ pub fn username_from_email(email: &str) -> String {
 /// Checks message content: not empty after trimming, at most 32,000
 /// characters as sent, no NUL. Returns it unchanged.
 pub fn content(raw: &str) -> Result<&str, ServiceError> {
+    content_of("content", raw)
+}
+
+fn content_of<'a>(field: &str, raw: &'a str) -> Result<&'a str, ServiceError> {
     if raw.trim().is_empty() {
-        return Err(ServiceError::field("content", "must not be empty"));
+        return Err(ServiceError::field(field, "must not be empty"));
     }
+    text_of(field, raw)
+}
+
+fn text_of<'a>(field: &str, raw: &'a str) -> Result<&'a str, ServiceError> {
     if raw.chars().count() > MAX_CONTENT_CHARS {
         return Err(ServiceError::field(
-            "content",
+            field,
             format!("must be at most {MAX_CONTENT_CHARS} characters"),
         ));
     }
     if raw.contains('\0') {
         return Err(ServiceError::field(
-            "content",
+            field,
             "must not contain NUL characters",
         ));
     }
     Ok(raw)
+}
+
+/// Checks the text of a conversation message: the content rules, except
+/// that it may be empty (or only white space) when the message has an image.
+pub fn message_text(raw: &str, has_image: bool) -> Result<&str, ServiceError> {
+    if has_image {
+        text_of("text", raw)
+    } else {
+        content_of("text", raw)
+    }
+}
+
+/// Trims a display name and checks it is 1..=64 characters without control
+/// characters.
+pub fn display_name(raw: &str) -> Result<String, ServiceError> {
+    bounded_line("display_name", raw.trim(), MAX_DISPLAY_NAME_CHARS)
+}
+
+/// Trims a people-search query and checks it is 1..=64 characters without
+/// control characters.
+pub fn search_query(raw: &str) -> Result<String, ServiceError> {
+    bounded_line("q", raw.trim(), MAX_SEARCH_QUERY_CHARS)
+}
+
+/// Checks a client's idempotency key: 1..=64 characters without control
+/// characters, kept exactly as sent.
+pub fn client_id(raw: &str) -> Result<String, ServiceError> {
+    bounded_line("client_id", raw, MAX_CLIENT_ID_CHARS)
+}
+
+fn bounded_line(field: &str, value: &str, max: usize) -> Result<String, ServiceError> {
+    if value.is_empty() {
+        return Err(ServiceError::field(field, "must not be empty"));
+    }
+    if value.chars().count() > max {
+        return Err(ServiceError::field(
+            field,
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(ServiceError::field(
+            field,
+            "must not contain control characters",
+        ));
+    }
+    Ok(value.to_owned())
 }
 
 /// Trims a title and checks it is 1..=200 characters without NUL.
@@ -201,6 +262,31 @@ mod tests {
             username_from_email(&format!("{}@example.com", "a".repeat(40))).len(),
             24
         );
+    }
+
+    #[test]
+    fn messenger_lines_are_trimmed_bounded_and_printable() {
+        assert_eq!(display_name("  Élodie Martin ").unwrap(), "Élodie Martin");
+        assert!(display_name("   ").is_err());
+        assert!(display_name(&"é".repeat(64)).is_ok());
+        assert!(display_name(&"é".repeat(65)).is_err());
+        assert!(display_name("a\u{7}b").is_err());
+        assert!(display_name("a\nb").is_err());
+        assert_eq!(search_query(" ÉLO ").unwrap(), "ÉLO");
+        assert!(search_query("").is_err());
+        assert_eq!(client_id(" a ").unwrap(), " a ");
+        assert!(client_id("").is_err());
+        assert!(client_id(&"x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn message_text_may_be_empty_only_with_an_image() {
+        assert!(message_text("", false).is_err());
+        assert!(message_text("  ", false).is_err());
+        assert_eq!(message_text("", true).unwrap(), "");
+        assert!(message_text("a\0", true).is_err());
+        assert!(message_text(&"x".repeat(32_001), true).is_err());
+        assert_eq!(message_text(" hi ", false).unwrap(), " hi ");
     }
 
     #[test]

@@ -256,6 +256,7 @@ fn new_user(email: &str, username: &str) -> NewUser {
         id: UserId::new(),
         email: email.to_owned(),
         username: username.to_owned(),
+        display_name: username.to_owned(),
         password_hash: HASH.to_owned(),
         created_at: clock::now(),
     }

@@ -14,11 +14,14 @@ use crate::domain::{
 use crate::ids::{MessageId, SessionId, UserId};
 use crate::store::{ConflictKind, Store, StoreError};
 
+mod messenger;
+
 #[derive(Debug, Default)]
 struct Tables {
     users: HashMap<UserId, UserCredentials>,
     sessions: HashMap<SessionId, (ChatSession, bool)>,
     messages: HashMap<SessionId, Vec<ChatMessage>>,
+    messenger: messenger::Tables,
 }
 
 /// A [`Store`] kept in memory behind one lock.
@@ -71,6 +74,8 @@ impl Store for MemoryStore {
             id: user.id,
             email: user.email,
             username: user.username,
+            display_name: user.display_name,
+            avatar: None,
             created_at: user.created_at,
             updated_at: user.created_at,
         };
