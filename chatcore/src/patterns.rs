@@ -50,6 +50,57 @@ pub const TITLE: &str = concat!(
     "]*$"
 );
 
+/// Control characters (what [`char::is_control`] matches: Unicode `Cc`) as
+/// the body of a character class.
+macro_rules! control {
+    () => {
+        r"\x00-\x1F\x7F-\x9F"
+    };
+}
+
+/// A line of 1..=64 characters after trimming, without control characters
+/// (white space around it, even a control character such as a tab, is
+/// trimmed away).
+macro_rules! trimmed_line_64 {
+    () => {
+        concat!(
+            "^[",
+            white_space!(),
+            "]*[^",
+            control!(),
+            white_space!(),
+            "](?:[^",
+            control!(),
+            "]{0,62}[^",
+            control!(),
+            white_space!(),
+            "])?[",
+            white_space!(),
+            "]*$"
+        )
+    };
+}
+
+/// A display name: after trimming, 1..=64 characters
+/// ([`MAX_DISPLAY_NAME_CHARS`](crate::validate::MAX_DISPLAY_NAME_CHARS))
+/// without control characters.
+pub const DISPLAY_NAME: &str = trimmed_line_64!();
+
+/// A people-search query: after trimming, 1..=64 characters
+/// ([`MAX_SEARCH_QUERY_CHARS`](crate::validate::MAX_SEARCH_QUERY_CHARS))
+/// without control characters.
+pub const SEARCH_QUERY: &str = trimmed_line_64!();
+
+/// A client's idempotency key: 1..=64 characters
+/// ([`MAX_CLIENT_ID_CHARS`](crate::validate::MAX_CLIENT_ID_CHARS)) without
+/// control characters, not trimmed.
+pub const CLIENT_ID: &str = concat!("^[^", control!(), "]{1,64}$");
+
+/// The text of a conversation message that has an image (with `maxLength`
+/// 32,000 as sent): anything without NUL, even empty. Without an image the
+/// text follows [`CONTENT`].
+pub const MESSAGE_TEXT: &str = r"^[^\x00]*$";
+
 /// A paging cursor: 32 characters of the URL-safe base64 alphabet (the
 /// 24 bytes of a position in a list). The server issues only these.
 pub const CURSOR: &str = r"^[A-Za-z0-9_-]{32}$";
@@ -147,8 +198,72 @@ mod tests {
     }
 
     #[test]
+    fn display_name_and_search_patterns_are_their_rules() {
+        let display = Regex::new(DISPLAY_NAME).unwrap();
+        let search = Regex::new(SEARCH_QUERY).unwrap();
+        for text in strings(TRICKY, 3) {
+            assert_eq!(
+                display.is_match(&text),
+                validate::display_name(&text).is_ok(),
+                "{text:?}"
+            );
+            assert_eq!(
+                search.is_match(&text),
+                validate::search_query(&text).is_ok(),
+                "{text:?}"
+            );
+        }
+        for (len, ok) in [(63, true), (64, true), (65, false)] {
+            let text = format!("\t \u{3000}n n{} \n", "n".repeat(len - 3));
+            assert_eq!(display.is_match(&text), ok, "{len}");
+            assert_eq!(validate::display_name(&text).is_ok(), ok, "{len}");
+            assert_eq!(search.is_match(&text), ok, "{len}");
+            assert_eq!(validate::search_query(&text).is_ok(), ok, "{len}");
+        }
+    }
+
+    #[test]
+    fn client_id_pattern_is_the_client_id_rule() {
+        let pattern = Regex::new(CLIENT_ID).unwrap();
+        for text in strings(TRICKY, 3) {
+            assert_eq!(
+                pattern.is_match(&text),
+                validate::client_id(&text).is_ok(),
+                "{text:?}"
+            );
+        }
+        for (len, ok) in [(64, true), (65, false)] {
+            let text = "é".repeat(len);
+            assert_eq!(pattern.is_match(&text), ok, "{len}");
+            assert_eq!(validate::client_id(&text).is_ok(), ok, "{len}");
+        }
+    }
+
+    #[test]
+    fn message_text_pattern_is_the_rule_for_text_with_an_image() {
+        let pattern = Regex::new(MESSAGE_TEXT).unwrap();
+        for text in strings(TRICKY, 3) {
+            assert_eq!(
+                pattern.is_match(&text),
+                validate::message_text(&text, true).is_ok(),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
     fn every_pattern_compiles() {
-        for pattern in [EMAIL, USERNAME, CONTENT, TITLE, CURSOR] {
+        for pattern in [
+            EMAIL,
+            USERNAME,
+            CONTENT,
+            TITLE,
+            CURSOR,
+            DISPLAY_NAME,
+            SEARCH_QUERY,
+            CLIENT_ID,
+            MESSAGE_TEXT,
+        ] {
             Regex::new(pattern).unwrap();
         }
     }
