@@ -18,8 +18,9 @@ use rocket::Data;
 
 use crate::error::ApiError;
 
-/// Rank of the 405 / OPTIONS routes: after every normal route (and after a
-/// `FileServer`, whose default rank is 10).
+/// Lowest rank of the 405 / OPTIONS routes: after every normal route (and
+/// after a `FileServer`, whose default rank is 10). A route of a path with
+/// dynamic segments is ranked one lower per segment.
 pub const FALLBACK_RANK: isize = 100;
 
 const METHODS: [Method; 5] = [
@@ -77,11 +78,21 @@ pub(crate) fn group(routes: &[Route]) -> Vec<PathMethods> {
     groups
 }
 
+/// The rank of the 405 / OPTIONS routes of `path`: [`FALLBACK_RANK`] plus
+/// its number of dynamic segments, so that a static path and a dynamic one
+/// that both match a URI (`/users/search`, `/users/<user_id>`) do not
+/// collide, and the more specific one answers.
+fn fallback_rank(path: &str) -> isize {
+    let dynamic = path.split('/').filter(|s| is_dynamic(s)).count();
+    FALLBACK_RANK + dynamic as isize
+}
+
 /// The 405 and OPTIONS routes for `groups`.
 pub(crate) fn fallback_routes(groups: &[PathMethods]) -> Vec<Route> {
     let mut routes = Vec::new();
     for group in groups {
         let allow = group.allow();
+        let rank = fallback_rank(&group.path);
         // Rocket answers HEAD with the GET route when there is one.
         let head = (!group.methods.contains(&Method::Get)).then_some(Method::Head);
         let others = METHODS
@@ -94,19 +105,14 @@ pub(crate) fn fallback_routes(groups: &[PathMethods]) -> Vec<Route> {
                     allow: allow.clone(),
                     options: false,
                 };
-                routes.push(Route::ranked(FALLBACK_RANK, method, &group.path, handler));
+                routes.push(Route::ranked(rank, method, &group.path, handler));
             }
         }
         let handler = Answer {
             allow: format!("{allow}, OPTIONS"),
             options: true,
         };
-        routes.push(Route::ranked(
-            FALLBACK_RANK,
-            Method::Options,
-            &group.path,
-            handler,
-        ));
+        routes.push(Route::ranked(rank, Method::Options, &group.path, handler));
     }
     routes
 }
@@ -151,6 +157,10 @@ pub struct ApiPaths {
     patterns: Vec<(Vec<String>, Vec<Method>)>,
 }
 
+fn is_dynamic(segment: &str) -> bool {
+    segment.starts_with('<') && segment.ends_with('>')
+}
+
 fn segments(path: &str) -> Vec<String> {
     path.split('/')
         .filter(|s| !s.is_empty())
@@ -171,27 +181,25 @@ impl ApiPaths {
         ApiPaths { patterns }
     }
 
-    fn find(&self, path: &str) -> impl Iterator<Item = &[Method]> {
+    fn find(&self, path: &str) -> impl Iterator<Item = &(Vec<String>, Vec<Method>)> {
         let parts = segments(path);
-        self.patterns
-            .iter()
-            .filter(move |(pattern, _)| {
-                pattern.len() == parts.len()
-                    && pattern
-                        .iter()
-                        .zip(&parts)
-                        .all(|(p, s)| (p.starts_with('<') && p.ends_with('>')) || p == s)
-            })
-            .map(|(_, methods)| methods.as_slice())
+        self.patterns.iter().filter(move |(pattern, _)| {
+            pattern.len() == parts.len()
+                && pattern
+                    .iter()
+                    .zip(&parts)
+                    .all(|(p, s)| is_dynamic(p) || p == s)
+        })
     }
 
     /// The `Allow` value of a 405 on `path` (its methods, as the 405 routes
     /// give it), when it is one of chatcore's paths.
     pub fn allow(&self, path: &str) -> Option<String> {
-        let mut methods: Vec<&str> = Vec::new();
-        for found in self.find(path) {
-            methods.extend(found.iter().map(|m| m.as_str()));
-        }
+        // The most specific path answers, as the ranked 405 routes do.
+        let (_, methods) = self
+            .find(path)
+            .min_by_key(|(pattern, _)| pattern.iter().filter(|p| is_dynamic(p)).count())?;
+        let methods: Vec<&str> = methods.iter().map(|m| m.as_str()).collect();
         (!methods.is_empty()).then(|| methods.join(", "))
     }
 
@@ -205,6 +213,7 @@ impl ApiPaths {
     /// fallback may answer a browser's `GET /auth/login` page load, which
     /// the API only knows as `POST`).
     pub fn allows(&self, method: Method, path: &str) -> bool {
-        self.find(path).any(|methods| methods.contains(&method))
+        self.find(path)
+            .any(|(_, methods)| methods.contains(&method))
     }
 }

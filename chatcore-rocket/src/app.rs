@@ -9,6 +9,7 @@ use crate::json::{JsonLimit, DEFAULT_JSON_LIMIT};
 use crate::openapi::{self, OpenApiDoc};
 use crate::request_id::RequestLog;
 use crate::state::ApiState;
+use crate::upload::data_form_limit;
 use crate::{catchers, routes};
 
 /// Builder that attaches chatcore's routes, JSON catchers, managed state and
@@ -38,6 +39,10 @@ use crate::{catchers, routes};
 ///   `base`, so no HTML error page reaches a client of the API;
 /// - managed state: the [`ApiState`] and the [`ApiPaths`] (manage neither
 ///   yourself, and attach chatcore once per Rocket);
+/// - with a messenger: Rocket's `limits.data-form` (the largest
+///   `multipart/form-data` body, 2 MiB by default) raised to the largest
+///   upload plus 64 KiB of framing, never lowered; the upload routes apply
+///   their own, smaller limits (avatar, image) to the file itself;
 /// - fairings: request id + request log ([`crate::RequestLog`], optional),
 ///   CORS (when configured), and a shutdown hook that ends running replies
 ///   as `interrupted` ([`chatcore::ChatService::shutdown`]).
@@ -103,7 +108,12 @@ impl Chatcore {
     }
 
     /// Mounts everything under `base` (`"/"` or a prefix such as `"/api"`).
-    pub fn attach(self, rocket: Rocket<Build>, base: &str) -> Rocket<Build> {
+    pub fn attach(mut self, rocket: Rocket<Build>, base: &str) -> Rocket<Build> {
+        self.state.set_base(base);
+        let rocket = match &self.state.messenger {
+            Some(messenger) => raise_data_form_limit(rocket, data_form_limit(messenger.config())),
+            None => rocket,
+        };
         let routes = Self::api_routes();
         let groups = allow::group(&routes);
         let mismatches = openapi::mismatches(base, &groups);
@@ -140,4 +150,19 @@ impl Chatcore {
         }
         rocket
     }
+}
+
+/// Raises `limits.data-form` of `rocket`'s configuration to at least `bytes`.
+fn raise_data_form_limit(rocket: Rocket<Build>, bytes: u64) -> Rocket<Build> {
+    let current = rocket
+        .figment()
+        .extract_inner::<rocket::data::ByteUnit>("limits.data-form")
+        .map_or(rocket::data::Limits::DATA_FORM.as_u64(), |limit| {
+            limit.as_u64()
+        });
+    if current >= bytes {
+        return rocket;
+    }
+    let figment = rocket.figment().clone().merge(("limits.data-form", bytes));
+    rocket.configure(figment)
 }

@@ -8,6 +8,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use utoipa::ToSchema;
 
 use crate::openapi::schemas;
+use crate::state::ApiState;
+
+mod messenger;
+
+pub use messenger::{
+    AddMembersBody, CMessageDto, ConversationDto, CreateConversationBody, MediaDto, PersonDto,
+    ReadBody, SendConversationMessageBody, UpdateMeBody, UploadBody,
+};
 
 /// RFC 3339 in UTC with millisecond precision and a `Z` suffix.
 pub fn serialize_time<S: Serializer>(time: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
@@ -31,6 +39,31 @@ where
     }
 }
 
+/// [`deserialize_id`] for an optional id (`null` or absent: `None`).
+pub fn deserialize_optional_id<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: From<uuid::Uuid>,
+{
+    #[derive(Deserialize)]
+    struct Id<T: From<uuid::Uuid>>(#[serde(deserialize_with = "deserialize_id")] T);
+    Ok(Option::<Id<T>>::deserialize(deserializer)?.map(|id| id.0))
+}
+
+/// [`deserialize_id`] for a list of ids.
+pub fn deserialize_ids<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: From<uuid::Uuid>,
+{
+    #[derive(Deserialize)]
+    struct Id<T: From<uuid::Uuid>>(#[serde(deserialize_with = "deserialize_id")] T);
+    Ok(Vec::<Id<T>>::deserialize(deserializer)?
+        .into_iter()
+        .map(|id| id.0)
+        .collect())
+}
+
 /// `user` of the API.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 #[schema(as = User)]
@@ -42,18 +75,28 @@ pub struct UserDto {
     pub username: String,
     /// Email.
     pub email: String,
+    /// The name shown to other people (the username unless one was chosen).
+    pub display_name: String,
+    /// The avatar's URL path (`/avatars/<name>` below the base path the API
+    /// is mounted at), or null.
+    #[schema(schema_with = schemas::avatar_url)]
+    pub avatar_url: Option<String>,
     /// Creation time.
     #[serde(serialize_with = "serialize_time")]
     #[schema(schema_with = schemas::time)]
     pub created_at: DateTime<Utc>,
 }
 
-impl From<&User> for UserDto {
-    fn from(user: &User) -> Self {
+impl UserDto {
+    /// The user as the API shows it to themselves (avatar URLs below the
+    /// base path of `state`).
+    pub fn new(user: &User, state: &ApiState) -> Self {
         UserDto {
             id: user.id,
             username: user.username.clone(),
             email: user.email.clone(),
+            display_name: user.display_name.clone(),
+            avatar_url: user.avatar.as_deref().map(|key| state.avatar_url(key)),
             created_at: user.created_at,
         }
     }
@@ -76,13 +119,14 @@ pub struct TokenDto {
     pub user: UserDto,
 }
 
-impl From<&AuthSession> for TokenDto {
-    fn from(session: &AuthSession) -> Self {
+impl TokenDto {
+    /// The answer of a sign-in.
+    pub fn new(session: &AuthSession, state: &ApiState) -> Self {
         TokenDto {
             access_token: session.token.token.clone(),
             token_type: "bearer",
             expires_at: session.token.expires_at,
-            user: UserDto::from(&session.user),
+            user: UserDto::new(&session.user, state),
         }
     }
 }
@@ -229,6 +273,11 @@ pub struct RegisterBody {
     #[serde(default)]
     #[schema(schema_with = schemas::username_or_null, required = false)]
     pub username: Option<String>,
+    /// Optional display name, trimmed, 1 to 64 characters without control
+    /// characters (default: the username).
+    #[serde(default)]
+    #[schema(schema_with = schemas::display_name_or_null, required = false)]
+    pub display_name: Option<String>,
 }
 
 /// Body of `POST /auth/login`.

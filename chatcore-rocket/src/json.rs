@@ -83,10 +83,20 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             return malformed(&inner);
         }
         let text = strip_position(&inner.to_string());
-        let mut error = ApiError::validation(format!("invalid body: {text}"));
+        let nested = path.contains(['.', '[']) && path != ".";
+        let mut error = if nested {
+            ApiError::validation(format!("invalid body: {path}: {text}"))
+        } else {
+            ApiError::validation(format!("invalid body: {text}"))
+        };
+        // `fields` names the body's own field (`member_ids` for a bad
+        // `member_ids[3]`); the message has the whole path.
         let field = missing_field(&text)
             .map(|f| (f.to_owned(), "is required".to_owned()))
-            .or_else(|| (path != "." && !path.is_empty()).then(|| (path, text.clone())));
+            .or_else(|| {
+                let top = top_level_field(&path);
+                (!top.is_empty()).then(|| (top.to_owned(), text.clone()))
+            });
         if let Some((field, problem)) = field {
             let mut fields = chatcore::FieldErrors::new();
             fields.insert(field, problem);
@@ -109,6 +119,11 @@ fn strip_position(text: &str) -> String {
         Some(at) => text[..at].to_owned(),
         None => text.to_owned(),
     }
+}
+
+/// `member_ids[3]` -> `member_ids`, `a.b` -> `a`, `.` -> ``.
+fn top_level_field(path: &str) -> &str {
+    path.split(['.', '[']).next().unwrap_or_default()
 }
 
 fn missing_field(text: &str) -> Option<&str> {

@@ -20,7 +20,8 @@
 //! ```
 //!
 //! Handlers only translate: parse the request, call one method of
-//! [`chatcore::AuthService`] or [`chatcore::ChatService`], map the result.
+//! [`chatcore::AuthService`], [`chatcore::ChatService`] or
+//! [`chatcore::MessengerService`], map the result.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 // `ApiError` (~130 bytes) is what every handler returns on its cold error
@@ -40,6 +41,7 @@ mod request_id;
 mod routes;
 mod sse;
 mod state;
+mod upload;
 mod ws;
 
 pub use allow::{ApiPaths, FALLBACK_RANK};

@@ -26,9 +26,11 @@ pub(crate) struct OpenApiDoc(pub(crate) String);
 #[openapi(
     info(
         title = "chatcore",
-        description = "Accounts, chat sessions and LLM replies streamed over SSE and WebSocket. \
+        description = "Accounts, chat sessions and LLM replies streamed over SSE and WebSocket; \
+            the messenger: people, avatars, images and conversations between users. \
             Every error is {\"error\": {\"code\", \"message\", \"fields\"?}}; a resource of \
-            another user is 404. The contract with its decisions: docs/API.md."
+            another user (or of a conversation the caller is not a member of) is 404. \
+            The contract with its decisions: docs/API.md."
     ),
     paths(
         routes::auth::register,
@@ -45,6 +47,23 @@ pub(crate) struct OpenApiDoc(pub(crate) String);
         routes::messages::stream,
         routes::messages::stop,
         routes::messages::reattach,
+        routes::people::update_me,
+        routes::people::put_avatar,
+        routes::people::delete_avatar,
+        routes::people::avatar,
+        routes::people::search,
+        routes::people::person,
+        routes::media::upload,
+        routes::media::image,
+        routes::conversations::create,
+        routes::conversations::list,
+        routes::conversations::get_one,
+        routes::conversations::rename,
+        routes::conversations::add_members,
+        routes::conversations::leave,
+        routes::conversation_messages::send,
+        routes::conversation_messages::list,
+        routes::conversation_messages::read,
         routes::health::health,
         routes::health::openapi,
         crate::ws::connect,
@@ -69,7 +88,8 @@ impl Modify for BearerScheme {
 
 /// The answers every route of a kind can give: 401 on every authenticated
 /// operation; 400 (malformed), 413 (too large) and 422 (wrong shape) on
-/// every JSON body; 404 on every path with an id; `Retry-After` on every 429.
+/// every JSON body (multipart uploads document their own); 404 on every
+/// path with an id; `Retry-After` on every 429.
 struct CommonResponses;
 
 fn error(description: &str) -> RefOr<Response> {
@@ -128,7 +148,11 @@ impl Modify for CommonResponses {
                 if operation.security.as_ref().is_some_and(|s| !s.is_empty()) {
                     add(operation, 401, "Missing, invalid or expired bearer token");
                 }
-                if operation.request_body.is_some() {
+                let json_body = operation
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|body| matches!(body, RefOr::T(body) if body.content.contains_key("application/json")));
+                if json_body {
                     add(operation, 400, "The body is empty or not well-formed JSON");
                     add(
                         operation,

@@ -177,3 +177,129 @@ pub(crate) fn events(events: &[(&'static str, &str)]) -> RefOr<Schema> {
 fn one_of_values(values: &[&'static str]) -> ObjectBuilder {
     string().enum_values(Some(values.iter().copied()))
 }
+
+fn nullable_uuid() -> ObjectBuilder {
+    nullable(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))))
+}
+
+/// A UUID or null.
+pub(crate) fn uuid_or_null() -> RefOr<Schema> {
+    done(nullable_uuid())
+}
+
+/// `avatar_url`: null or the URL path of the avatar.
+pub(crate) fn avatar_url() -> RefOr<Schema> {
+    done(
+        nullable(string().pattern(Some(AVATAR_URL)))
+            .description(Some("`/avatars/<name>` below the API's base path, or null")),
+    )
+}
+
+/// The path of an avatar: `…/avatars/` and a random file name.
+const AVATAR_URL: &str = r"/avatars/[0-9a-f]{32}\.(png|jpg|gif|webp)$";
+
+/// The `<name>` of `GET /avatars/{name}`.
+pub(crate) fn avatar_name() -> RefOr<Schema> {
+    done(string().pattern(Some(r"^[0-9a-f]{32}\.(png|jpg|gif|webp)$")))
+}
+
+const DISPLAY_NAME_RULE: &str = "Trimmed, then 1 to 64 characters without control characters";
+
+/// A display name.
+pub(crate) fn display_name() -> RefOr<Schema> {
+    done(
+        string()
+            .pattern(Some(patterns::DISPLAY_NAME))
+            .description(Some(DISPLAY_NAME_RULE)),
+    )
+}
+
+/// An optional display name (null or absent: the username).
+pub(crate) fn display_name_or_null() -> RefOr<Schema> {
+    done(
+        nullable(string().pattern(Some(patterns::DISPLAY_NAME)))
+            .description(Some(DISPLAY_NAME_RULE)),
+    )
+}
+
+/// `q` of the people search.
+pub(crate) fn search_query() -> RefOr<Schema> {
+    done(
+        string()
+            .pattern(Some(patterns::SEARCH_QUERY))
+            .description(Some(
+                "Trimmed, then 1 to 64 characters without control characters",
+            )),
+    )
+}
+
+/// The text of a conversation message.
+pub(crate) fn message_text_or_null() -> RefOr<Schema> {
+    done(
+        nullable(
+            string()
+                .pattern(Some(patterns::MESSAGE_TEXT))
+                .max_length(Some(validate::MAX_CONTENT_CHARS)),
+        )
+        .description(Some(
+            "At most 32000 characters as sent, no NUL; not empty after trimming \
+             unless `image_id` is given (text or an image is required)",
+        )),
+    )
+}
+
+/// A client's idempotency key.
+pub(crate) fn client_id_or_null() -> RefOr<Schema> {
+    done(
+        nullable(string().pattern(Some(patterns::CLIENT_ID)))
+            .description(Some("1 to 64 characters without control characters")),
+    )
+}
+
+/// A list of user ids (duplicates allowed, and ignored).
+pub(crate) fn member_ids() -> RefOr<Schema> {
+    let max = chatcore::messenger::DEFAULT_MAX_MEMBERS as usize;
+    RefOr::T(Schema::Array(
+        utoipa::openapi::schema::ArrayBuilder::new()
+            .items(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))))
+            .min_items(Some(1))
+            .max_items(Some(max))
+            .description(Some(
+                "Ids of existing users; duplicates and the caller's own id are ignored",
+            ))
+            .build(),
+    ))
+}
+
+/// `kind` of a conversation.
+pub(crate) fn conversation_kind() -> RefOr<Schema> {
+    use chatcore::messenger::ConversationKind::{Direct, Group};
+    let names = |kind: chatcore::messenger::ConversationKind| match kind {
+        Direct | Group => kind.as_str(),
+    };
+    one_of(&[names(Direct), names(Group)])
+}
+
+/// `content_type` of an uploaded image.
+pub(crate) fn image_type() -> RefOr<Schema> {
+    one_of(&["image/png", "image/jpeg", "image/gif", "image/webp"])
+}
+
+/// A file part of a multipart body.
+pub(crate) fn binary() -> RefOr<Schema> {
+    done(
+        string()
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .content_media_type("application/octet-stream"),
+    )
+}
+
+/// An integer query parameter between `min` and `max`.
+pub(crate) fn integer(min: u64, max: Option<u64>) -> RefOr<Schema> {
+    done(
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(min))
+            .maximum(max),
+    )
+}

@@ -47,9 +47,10 @@ async fn register(
         email: body.email,
         password: body.password,
         username: body.username,
+        display_name: body.display_name,
     };
     let session = state.auth.register(registration).await?;
-    Ok((Status::Created, Json(TokenDto::from(&session))))
+    Ok((Status::Created, Json(TokenDto::new(&session, state))))
 }
 
 /// Sign in with email and password.
@@ -71,7 +72,7 @@ async fn login(
 ) -> Result<Json<TokenDto>, ApiError> {
     let body = body?.0;
     let session = state.auth.login(&body.email, &body.password, ip.0).await?;
-    Ok(Json(TokenDto::from(&session)))
+    Ok(Json(TokenDto::new(&session, state)))
 }
 
 /// The signed-in user.
@@ -82,8 +83,8 @@ async fn login(
     responses((status = 200, description = "The user", body = UserDto)),
 )]
 #[get("/auth/me")]
-async fn me(user: AuthUser) -> Json<UserDto> {
-    Json(UserDto::from(&user.user))
+async fn me(state: &State<ApiState>, user: AuthUser) -> Json<UserDto> {
+    Json(UserDto::new(&user.user, state))
 }
 
 /// A fresh token for a valid one ("stay signed in").
@@ -96,5 +97,5 @@ async fn me(user: AuthUser) -> Json<UserDto> {
 #[post("/auth/refresh")]
 async fn refresh(state: &State<ApiState>, user: AuthUser) -> Result<Json<TokenDto>, ApiError> {
     let session = state.auth.refresh(user.user.id).await?;
-    Ok(Json(TokenDto::from(&session)))
+    Ok(Json(TokenDto::new(&session, state)))
 }

@@ -13,6 +13,7 @@ use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::openapi::schemas;
+use crate::routes::query::single;
 
 /// `?limit=&cursor=` of a paged list. Both are collected as lists so that a
 /// parameter given twice is refused rather than silently dropped.
@@ -20,14 +21,6 @@ use crate::openapi::schemas;
 pub(crate) struct PageQuery<'r> {
     limit: Vec<&'r str>,
     cursor: Vec<&'r str>,
-}
-
-fn single<'r>(values: &[&'r str], field: &str) -> Result<Option<&'r str>, ApiError> {
-    match values {
-        [] => Ok(None),
-        [one] => Ok(Some(one)),
-        _ => Err(ServiceError::field(field, "must be given at most once").into()),
-    }
 }
 
 impl<'r> PageQuery<'r> {

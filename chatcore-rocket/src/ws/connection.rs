@@ -5,7 +5,10 @@
 use std::future::pending;
 use std::time::Duration;
 
-use chatcore::{ReplyEvent, SessionId, User, UserEvent, UserEventStream, VerifiedToken};
+use chatcore::messenger::SendMessage;
+use chatcore::{
+    ConversationId, ReplyEvent, SessionId, User, UserEvent, UserEventStream, VerifiedToken,
+};
 use chrono::{DateTime, Utc};
 use futures_util::{SinkExt, StreamExt};
 use rocket::Shutdown;
@@ -18,7 +21,9 @@ use super::follows::{FollowMeta, Follows, Suppressed};
 use super::handshake::{
     authenticate, close, read_error, End, CLOSE_GOING_AWAY, CLOSE_UNAUTHORIZED,
 };
+use super::own_sends::{BusCopy, OwnSends, Pending};
 use super::protocol::{parse, ClientFrame, ErrorFrame, RequestId, ServerFrame};
+use crate::dto::ConversationDto;
 use crate::state::ApiState;
 
 /// How many replies one socket may follow at once (its sends and subscribes).
@@ -84,6 +89,7 @@ struct Connection {
     bus: Option<UserEventStream>,
     follows: Follows,
     suppressed: Suppressed,
+    own_sends: OwnSends,
     last_sent: Instant,
     last_received: Instant,
     last_ping: Option<Instant>,
@@ -109,6 +115,7 @@ impl Connection {
             bus: Some(bus),
             follows: Follows::default(),
             suppressed: Suppressed::default(),
+            own_sends: OwnSends::default(),
             last_sent: now,
             last_received: now,
             last_ping: None,
@@ -133,7 +140,7 @@ impl Connection {
 
     async fn serve(&mut self, shutdown: Shutdown) -> End {
         tokio::pin!(shutdown);
-        let ready = ServerFrame::ready(&self.user, self.expires_at);
+        let ready = ServerFrame::ready(&self.user, self.expires_at, &self.state);
         if let Err(end) = self.send(&ready).await {
             return end;
         }
@@ -143,6 +150,7 @@ impl Connection {
                 incoming = self.socket.next() => self.on_incoming(incoming).await,
                 (meta, event) = self.follows.next() => self.on_reply(meta, event).await,
                 event = next_event(&mut self.bus) => self.on_bus(event).await,
+                () = sleep_until_some(self.own_sends.next_deadline()) => self.on_own_sends_late().await,
                 () = sleep_until_some(self.notice) => self.on_notice().await,
                 () = sleep_until(self.expiry) => Err(End::Close(CLOSE_UNAUTHORIZED, "token expired")),
                 () = sleep_until(ping_at) => self.on_keepalive().await,
@@ -219,6 +227,108 @@ impl Connection {
                 session_id,
             } => self.on_subscribe(request_id, session_id).await,
             ClientFrame::Ping { request_id } => self.send(&ServerFrame::Pong { request_id }).await,
+            ClientFrame::ConversationSend {
+                request_id,
+                conversation_id,
+                text,
+                image_id,
+                client_id,
+            } => {
+                let send = SendMessage {
+                    text,
+                    image_id,
+                    client_id,
+                };
+                self.on_conversation_send(request_id, conversation_id, send)
+                    .await
+            }
+            ClientFrame::Typing {
+                request_id,
+                conversation_id,
+            } => self.on_typing(request_id, conversation_id).await,
+        }
+    }
+
+    /// `conversation_send`: stored and published by the messenger; the
+    /// answer is the bus copy with the `request_id` attached (see
+    /// [`OwnSends`]), or, for an idempotent repeat (nothing published), the
+    /// first message sent directly.
+    async fn on_conversation_send(
+        &mut self,
+        request_id: Option<RequestId>,
+        conversation_id: ConversationId,
+        send: SendMessage,
+    ) -> Flow {
+        let messenger = match self.state.messenger() {
+            Ok(messenger) => messenger.clone(),
+            Err(error) => {
+                return self
+                    .send_error(ErrorFrame::from_api(request_id, error))
+                    .await
+            }
+        };
+        let sent = match messenger
+            .send_message(self.user.id, conversation_id, send)
+            .await
+        {
+            Ok(sent) => sent,
+            Err(error) => {
+                return self
+                    .send_error(ErrorFrame::from_service(request_id, error))
+                    .await
+            }
+        };
+        match request_id {
+            Some(request_id) if sent.created => {
+                let deadline = Instant::now() + self.state.config.ws_own_message_wait;
+                match self.own_sends.expect(sent.message, request_id, deadline) {
+                    Some(evicted) => self.answer_directly(evicted).await,
+                    None => Ok(()),
+                }
+            }
+            // Published: the bus copy is the (plain) answer.
+            None if sent.created => Ok(()),
+            request_id => {
+                let frame = ServerFrame::conversation_message(request_id, sent.message);
+                self.send(&frame).await
+            }
+        }
+    }
+
+    /// Sends the answers whose bus copy did not come in time.
+    async fn on_own_sends_late(&mut self) -> Flow {
+        for pending in self.own_sends.expired(Instant::now()) {
+            tracing::debug!(message_id = %pending.message.id, "bus copy late; answered directly");
+            self.answer_directly(pending).await?;
+        }
+        Ok(())
+    }
+
+    async fn answer_directly(&mut self, pending: Pending) -> Flow {
+        let frame = ServerFrame::conversation_message(Some(pending.request_id), pending.message);
+        self.send(&frame).await
+    }
+
+    /// `typing`: relayed to the other members (throttled by the messenger);
+    /// nothing is sent back unless it fails.
+    async fn on_typing(
+        &mut self,
+        request_id: Option<RequestId>,
+        conversation_id: ConversationId,
+    ) -> Flow {
+        let result = match self.state.messenger() {
+            Ok(messenger) => messenger
+                .typing(self.user.id, conversation_id)
+                .await
+                .map_err(crate::error::ApiError::from),
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                self.send_error(ErrorFrame::from_api(request_id, error))
+                    .await
+            }
         }
     }
 
@@ -229,7 +339,7 @@ impl Connection {
             Ok((user, verified)) if user.id == self.user.id => {
                 self.user = user;
                 self.set_expiry(verified.expires_at);
-                let ready = ServerFrame::ready(&self.user, self.expires_at);
+                let ready = ServerFrame::ready(&self.user, self.expires_at, &self.state);
                 self.send(&ready).await
             }
             Ok(_) => {
@@ -402,9 +512,58 @@ impl Connection {
             Some(UserEvent::SessionDeleted { session_id }) => {
                 ServerFrame::SessionDeleted { session_id }
             }
+            Some(UserEvent::ConversationMessage { message }) => {
+                match self.own_sends.on_bus(message.id) {
+                    BusCopy::Answers(request_id) => {
+                        ServerFrame::conversation_message(Some(request_id), message)
+                    }
+                    BusCopy::Plain => ServerFrame::conversation_message(None, message),
+                    BusCopy::Drop => return Ok(()),
+                }
+            }
+            Some(UserEvent::ConversationUpdated { conversation_id }) => {
+                match self.conversation_updated(conversation_id).await {
+                    Some(frame) => frame,
+                    None => return Ok(()),
+                }
+            }
+            Some(UserEvent::Read {
+                conversation_id,
+                user_id,
+                seq,
+            }) => ServerFrame::Read {
+                conversation_id,
+                user_id,
+                seq,
+            },
+            Some(UserEvent::Typing {
+                conversation_id,
+                user_id,
+            }) => ServerFrame::Typing {
+                conversation_id,
+                user_id,
+            },
             Some(_) => return Ok(()),
         };
         self.send(&frame).await
+    }
+
+    /// The `conversation_updated` frame of a changed conversation, read as
+    /// this socket's user (unread count and read pointer are theirs).
+    /// Nothing when they may not see it (they left, or were never a
+    /// member), or when it cannot be read.
+    async fn conversation_updated(&mut self, id: ConversationId) -> Option<ServerFrame> {
+        let messenger = self.state.messenger.as_ref()?;
+        match messenger.conversation(self.user.id, id).await {
+            Ok(conversation) => Some(ServerFrame::ConversationUpdated {
+                conversation: ConversationDto::new(conversation, &self.state),
+            }),
+            Err(chatcore::ServiceError::NotFound(_)) => None,
+            Err(error) => {
+                let _logged = crate::error::ApiError::from(error);
+                None
+            }
+        }
     }
 
     async fn on_notice(&mut self) -> Flow {

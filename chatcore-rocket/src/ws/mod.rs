@@ -39,6 +39,17 @@
 //! - `ping`: `pong`.
 //! - A socket follows at most `MAX_FOLLOWED` (32) replies at once
 //!   (`error` `rate_limited` beyond).
+//! - `conversation_send` {request_id?, conversation_id, text?, image_id?,
+//!   client_id?}: as `POST /conversations/{id}/messages` (same rules; its
+//!   errors — `validation_error`, `not_found`, `rate_limited` with
+//!   `retry_after` — as `error` frames with the `request_id`). The answer is
+//!   the message's `conversation_message` frame with the `request_id` (see
+//!   "Messenger frames" below).
+//! - `typing` {conversation_id}: relayed to the other members as `typing`
+//!   {conversation_id, user_id}, at most one per user and conversation
+//!   every 2 s (the rest dropped silently); nothing comes back unless it
+//!   fails (`not_found` for a conversation the user is not a member of).
+//! - Without a messenger on the server, both get `error` `unavailable`.
 //!
 //! # Following a reply
 //!
@@ -66,10 +77,42 @@
 //! those events only after the reply started (the final one after the
 //! reply's outcome is known). Every other socket of the user receives all of
 //! them as plain `message` frames (no `request_id`).
+//!
+//! # Messenger frames
+//!
+//! The bus also carries the messenger's events, forwarded to every socket
+//! of every member (the sender's own included):
+//!
+//! - `conversation_message` {request_id?, message}: a message stored in one
+//!   of the user's conversations;
+//! - `conversation_updated` {conversation}: one was created, renamed or its
+//!   members changed. The event names the conversation only; the socket
+//!   reads it as its own user (`MessengerService::conversation`, so the
+//!   unread count and read pointer are theirs) and sends nothing when that
+//!   is `not_found` (they left it);
+//! - `read` {conversation_id, user_id, seq}: a member's read pointer moved;
+//! - `typing` {conversation_id, user_id}: another member types.
+//!
+//! **Ordering rule:** on one socket, the `conversation_message` frames of
+//! one conversation come in ascending `seq`, each once. chatcore stores and
+//! publishes a conversation's messages one at a time, in `seq` order, and
+//! a socket forwards its bus in order; so the answer to the socket's own
+//! `conversation_send` is not sent from the send's return value (it could
+//! overtake a message still queued on the bus): the socket records message
+//! id → `request_id` and attaches the `request_id` to that message's bus
+//! copy when it comes by. Only when the copy has not come within
+//! `ApiConfig::ws_own_message_wait` (3 s: the bus dropped events for a slow
+//! reader) is the answer sent directly, and the late copy then dropped. An
+//! idempotent repeat (a `client_id` already used: nothing is stored or
+//! published) is answered directly with the first message. A send without
+//! `request_id` is answered by the plain bus copy. A client that lost its
+//! connection asks `GET /conversations/{id}/messages?after=<last seq>` and
+//! misses nothing.
 
 mod connection;
 mod follows;
 mod handshake;
+mod own_sends;
 mod protocol;
 #[cfg(test)]
 mod tests;

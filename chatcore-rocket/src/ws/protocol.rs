@@ -1,13 +1,19 @@
 //! The JSON frames of `/ws`: what clients send ([`ClientFrame`]) and what the
 //! server sends ([`ServerFrame`]), with the parsing rules of API.md.
 
-use chatcore::{ChatMessage, ChatSession, MessageId, SessionId, User};
+use chatcore::{
+    ChatMessage, ChatSession, ConversationId, MediaId, MessageId, SessionId, User, UserId,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::dto::{serialize_time, MessageDto, SessionDto, UserDto};
+use crate::dto::{
+    deserialize_id, deserialize_optional_id, serialize_time, CMessageDto, ConversationDto,
+    MessageDto, SessionDto, UserDto,
+};
 use crate::error::ApiError;
+use crate::state::ApiState;
 
 /// Longest `request_id` accepted (characters of a string id).
 pub(crate) const MAX_REQUEST_ID_CHARS: usize = 256;
@@ -64,10 +70,47 @@ pub(crate) enum ClientFrame {
         #[serde(default)]
         request_id: Option<RequestId>,
     },
+    /// `{"type": "conversation_send", "request_id"?, "conversation_id",
+    /// "text"?, "image_id"?, "client_id"?}`: as `POST
+    /// /conversations/{id}/messages`.
+    ConversationSend {
+        /// Echoed in the `conversation_message` (or `error`) answering it.
+        #[serde(default)]
+        request_id: Option<RequestId>,
+        /// The conversation to write in.
+        #[serde(deserialize_with = "deserialize_id")]
+        conversation_id: ConversationId,
+        /// The text.
+        #[serde(default)]
+        text: Option<String>,
+        /// An image the sender uploaded.
+        #[serde(default, deserialize_with = "deserialize_optional_id")]
+        image_id: Option<MediaId>,
+        /// The idempotency key.
+        #[serde(default)]
+        client_id: Option<String>,
+    },
+    /// `{"type": "typing", "conversation_id"}`.
+    Typing {
+        /// Echoed in an error frame.
+        #[serde(default)]
+        request_id: Option<RequestId>,
+        /// The conversation the user types in.
+        #[serde(deserialize_with = "deserialize_id")]
+        conversation_id: ConversationId,
+    },
 }
 
 /// Every `type` a client may send.
-const CLIENT_TYPES: [&str; 5] = ["auth", "send", "stop", "subscribe", "ping"];
+const CLIENT_TYPES: [&str; 7] = [
+    "auth",
+    "send",
+    "stop",
+    "subscribe",
+    "ping",
+    "conversation_send",
+    "typing",
+];
 
 /// Why a text frame could not be used.
 #[derive(Clone, Debug, PartialEq)]
@@ -211,7 +254,11 @@ impl ErrorFrame {
         request_id: Option<RequestId>,
         error: chatcore::ServiceError,
     ) -> Self {
-        let api = ApiError::from(error);
+        Self::from_api(request_id, ApiError::from(error))
+    }
+
+    /// The error frame of an API error.
+    pub(crate) fn from_api(request_id: Option<RequestId>, api: ApiError) -> Self {
         ErrorFrame {
             retry_after: api.retry_after,
             fields: api.fields,
@@ -298,14 +345,54 @@ pub(crate) enum ServerFrame {
         #[serde(skip_serializing_if = "Option::is_none")]
         request_id: Option<RequestId>,
     },
+    /// A message of a conversation the user is a member of.
+    ConversationMessage {
+        /// The `conversation_send` it answers (on that socket only).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        request_id: Option<RequestId>,
+        /// The message.
+        message: CMessageDto,
+    },
+    /// A conversation was created, renamed or its members changed.
+    ConversationUpdated {
+        /// The conversation as this user sees it.
+        conversation: ConversationDto,
+    },
+    /// A member moved their read pointer.
+    Read {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// Who read.
+        user_id: UserId,
+        /// Their read pointer now.
+        seq: u64,
+    },
+    /// Another member is typing.
+    Typing {
+        /// The conversation.
+        conversation_id: ConversationId,
+        /// Who types.
+        user_id: UserId,
+    },
 }
 
 impl ServerFrame {
     /// `ready`.
-    pub(crate) fn ready(user: &User, expires_at: DateTime<Utc>) -> Self {
+    pub(crate) fn ready(user: &User, expires_at: DateTime<Utc>, state: &ApiState) -> Self {
         ServerFrame::Ready {
-            user: UserDto::from(user),
+            user: UserDto::new(user, state),
             expires_at,
+        }
+    }
+
+    /// `conversation_message`.
+    pub(crate) fn conversation_message(
+        request_id: Option<RequestId>,
+        message: chatcore::messenger::ConversationMessage,
+    ) -> Self {
+        ServerFrame::ConversationMessage {
+            request_id,
+            message: CMessageDto::from(message),
         }
     }
 

@@ -80,7 +80,7 @@ async fn ready_carries_the_user_and_the_token_expiry() {
     let (_ws, ready) = server.signed_in(&alice.token.token).await;
     assert_eq!(
         ready["user"],
-        serde_json::to_value(UserDto::from(&alice.user)).unwrap()
+        serde_json::to_value(UserDto::new(&alice.user, &server.state)).unwrap()
     );
     assert_eq!(ready["expires_at"], time_json(alice.token.expires_at));
     assert!(ready["expires_at"].as_str().unwrap().ends_with('Z'));

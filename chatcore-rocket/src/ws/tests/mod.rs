@@ -120,6 +120,7 @@ impl Server {
                 email: format!("{name}@example.com"),
                 password: "correct horse battery".to_owned(),
                 username: Some(name.to_owned()),
+                display_name: None,
             })
             .await
             .unwrap()
