@@ -1,14 +1,20 @@
 //! A chatcore server on a real port for the HTTP tests, and small helpers.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod messenger;
+
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chatcore::messenger::MediaStores;
 use chatcore::testing::ScriptedProvider;
 use chatcore::{
-    AuthService, ChatConfig, ChatService, JwtTokens, LocalEventBus, PasswordHasher, Store,
+    AuthService, ChatConfig, ChatService, EventBus, InMemoryMedia, JwtTokens, LocalDirMedia,
+    LocalEventBus, MemoryStore, MessengerConfig, MessengerService, MessengerStore, PasswordHasher,
+    Store,
 };
 use chatcore_rocket::{ApiConfig, ApiState, Chatcore, CorsConfig};
 use futures_util::StreamExt;
@@ -27,6 +33,8 @@ pub enum Db {
     Postgres,
     /// A given store.
     Given(Arc<dyn Store>),
+    /// chatcore's `MemoryStore`, for the LLM chat and the messenger.
+    Memory,
 }
 
 pub struct Options {
@@ -37,6 +45,15 @@ pub struct Options {
     pub cors: Option<CorsConfig>,
     pub base: &'static str,
     pub keepalive: Duration,
+    /// Where the messenger keeps uploads (`avatars/`, `images/` below it);
+    /// `None`: in memory.
+    pub uploads: Option<PathBuf>,
+    /// Rocket's `temp_dir` (`None`: the system's).
+    pub temp_dir: Option<PathBuf>,
+    /// The messenger's per-user message limit (0: off).
+    pub conversation_messages_per_minute: u32,
+    /// The messenger's image limit (`None`: its default, 5 MiB).
+    pub media_max_bytes: Option<usize>,
 }
 
 impl Default for Options {
@@ -53,6 +70,20 @@ impl Default for Options {
             cors: None,
             base: "/",
             keepalive: Duration::from_secs(15),
+            uploads: None,
+            temp_dir: None,
+            conversation_messages_per_minute: 0,
+            media_max_bytes: None,
+        }
+    }
+}
+
+impl Options {
+    /// The default options on `db`.
+    pub fn on(db: Db) -> Self {
+        Options {
+            db,
+            ..Options::default()
         }
     }
 }
@@ -66,6 +97,8 @@ pub struct TestServer {
     pub provider: Arc<ScriptedProvider>,
     pub tokens: Arc<JwtTokens>,
     pub state: ApiState,
+    /// The messenger, when the store has one.
+    pub messenger: Option<MessengerService>,
     shutdown: rocket::Shutdown,
     _guard: Option<chatcore::testing::TestStore>,
 }
@@ -128,20 +161,27 @@ impl TestServer {
     /// Like [`TestServer::with`]; `None` when PostgreSQL was asked for and
     /// chatcore-sqlx's harness says to skip (`CHATCORE_SKIP_PG=1` outside CI).
     pub async fn try_with(options: Options) -> Option<Self> {
-        let (store, guard): (Arc<dyn Store>, _) = match options.db {
-            Db::Sqlite => {
-                let test_store = chatcore_sqlx::testing::sqlite_test_store().await;
-                (test_store.store(), Some(test_store))
-            }
-            Db::Postgres => {
-                let Some(store) = chatcore_sqlx::testing::pg_test_store().await else {
-                    eprintln!("PostgreSQL unavailable and skipping allowed: test skipped");
-                    return None;
-                };
-                (Arc::new(store), None)
-            }
-            Db::Given(store) => (store, None),
-        };
+        // TODO(after `git merge messenger`): the SQLite and PostgreSQL test
+        // stores' messenger stores, once chatcore-sqlx has them.
+        let (store, messenger_store, guard): (Arc<dyn Store>, Option<Arc<dyn MessengerStore>>, _) =
+            match options.db {
+                Db::Sqlite => {
+                    let test_store = chatcore_sqlx::testing::sqlite_test_store().await;
+                    (test_store.store(), None, Some(test_store))
+                }
+                Db::Postgres => {
+                    let Some(store) = chatcore_sqlx::testing::pg_test_store().await else {
+                        eprintln!("PostgreSQL unavailable and skipping allowed: test skipped");
+                        return None;
+                    };
+                    (Arc::new(store), None, None)
+                }
+                Db::Given(store) => (store, None, None),
+                Db::Memory => {
+                    let store = Arc::new(MemoryStore::new());
+                    (store.clone(), Some(store), None)
+                }
+            };
         let tokens = Arc::new(JwtTokens::new(SECRET));
         let auth = AuthService::new(
             Arc::clone(&store),
@@ -155,19 +195,41 @@ impl TestServer {
             flush_interval: Duration::from_millis(100),
             ..ChatConfig::default()
         };
-        let chat = ChatService::with_config(
-            store,
-            provider.clone(),
-            Arc::new(LocalEventBus::new(256)),
-            config,
-        );
-        let state = ApiState::new(Arc::new(auth), chat).with_config(ApiConfig {
+        let bus: Arc<dyn EventBus> = Arc::new(LocalEventBus::new(256));
+        let chat = ChatService::with_config(store, provider.clone(), bus.clone(), config);
+        let auth = Arc::new(auth);
+        let mut state = ApiState::new(auth.clone(), chat).with_config(ApiConfig {
             keepalive: options.keepalive,
             ..ApiConfig::default()
         });
+        let messenger = messenger_store.map(|store| {
+            let media = match &options.uploads {
+                Some(dir) => MediaStores {
+                    avatars: Arc::new(LocalDirMedia::new(dir.join("avatars")).unwrap()),
+                    images: Arc::new(LocalDirMedia::new(dir.join("images")).unwrap()),
+                },
+                None => MediaStores {
+                    avatars: Arc::new(InMemoryMedia::new()),
+                    images: Arc::new(InMemoryMedia::new()),
+                },
+            };
+            let mut config = MessengerConfig::default()
+                .with_messages_per_minute(options.conversation_messages_per_minute);
+            if let Some(bytes) = options.media_max_bytes {
+                config = config.with_media_max_bytes(bytes);
+            }
+            MessengerService::with_config(store, media, bus, auth, config)
+        });
+        if let Some(messenger) = &messenger {
+            state = state.with_messenger(messenger.clone());
+        }
+        let mut rocket_config = rocket_config();
+        if let Some(dir) = &options.temp_dir {
+            rocket_config.temp_dir = dir.clone().into();
+        }
         let rocket = Chatcore::new(state.clone())
             .cors(options.cors)
-            .attach(rocket::custom(rocket_config()), options.base);
+            .attach(rocket::custom(rocket_config), options.base);
         let (port, shutdown) = launch(rocket).await;
         let origin = format!("http://127.0.0.1:{port}");
         let url = format!("{origin}{}", options.base.trim_end_matches('/'));
@@ -181,6 +243,7 @@ impl TestServer {
             provider,
             tokens,
             state,
+            messenger,
             shutdown,
             _guard: guard,
         })
