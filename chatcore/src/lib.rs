@@ -14,6 +14,8 @@
 //! - [`AuthService`] and [`ChatService`]: the rules, over those traits.
 //! - [`titles`]: derived (plain-text first words) and provider-generated
 //!   session titles.
+//! - [`media`]: uploaded images (type sniffed, size capped, re-encoded
+//!   without metadata).
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -28,6 +30,7 @@ pub mod fold;
 mod generation;
 mod ids;
 mod llm;
+pub mod media;
 mod memory_store;
 mod password;
 mod password_memory;
