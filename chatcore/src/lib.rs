@@ -15,7 +15,8 @@
 //! - [`titles`]: derived (plain-text first words) and provider-generated
 //!   session titles.
 //! - [`media`]: uploaded images (type sniffed, size capped, re-encoded
-//!   without metadata).
+//!   without metadata) and the [`MediaStore`] that keeps them
+//!   ([`LocalDirMedia`], [`InMemoryMedia`]).
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
@@ -64,6 +65,7 @@ pub use llm::{
     Completion, Finish, FinishReason, LlmError, LlmErrorKind, LlmEvent, LlmMessage, LlmProvider,
     LlmRequest, LlmStream, ProviderState, ProviderStatus,
 };
+pub use media::{InMemoryMedia, LocalDirMedia, MediaError, MediaKey, MediaStore};
 pub use memory_store::MemoryStore;
 pub use password::{PasswordError, PasswordHasher};
 pub use rate_limit::SlidingWindow;

@@ -77,6 +77,18 @@ impl ImageFormat {
         .into_iter()
         .find(|format| format.content_type().eq_ignore_ascii_case(essence))
     }
+
+    /// The format of an extension given by [`extension`](Self::extension),
+    /// exactly (lowercase, `jpg` only).
+    pub(crate) fn from_extension(extension: &str) -> Option<ImageFormat> {
+        match extension {
+            "png" => Some(ImageFormat::Png),
+            "jpg" => Some(ImageFormat::Jpeg),
+            "gif" => Some(ImageFormat::Gif),
+            "webp" => Some(ImageFormat::Webp),
+            _ => None,
+        }
+    }
 }
 
 /// An image re-encoded by [`process_image`] or [`process_avatar`].

@@ -55,6 +55,7 @@ fn formats_name_themselves() {
         Some(ImageFormat::Png)
     );
     assert_eq!(ImageFormat::from_content_type("image/svg+xml"), None);
+    assert_eq!(ImageFormat::from_extension("jpeg"), None);
 }
 
 #[test]
