@@ -26,6 +26,10 @@ const GIF_SPEED: i32 = 10;
 /// The decoders' allocation ceiling: a [`MAX_PIXELS`] RGBA8 buffer and a
 /// margin for their working buffers.
 const MAX_DECODE_ALLOC: u64 = MAX_PIXELS * 4 + 32 * 1024 * 1024;
+/// The `gif` crate refuses a frame whose RGBA buffer exceeds 50 MB (its
+/// default memory limit, which `image` does not let us raise): 12.5 million
+/// pixels. Refused as too large up front rather than failing mid-decode.
+const GIF_MAX_PIXELS: u64 = 50_000_000 / 4;
 
 /// The image formats accepted from clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -244,6 +248,9 @@ fn decode(bytes: &[u8]) -> Result<(DynamicImage, ImageFormat), ImageError> {
     };
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height)?;
+    if format == ImageFormat::Gif && u64::from(width) * u64::from(height) > GIF_MAX_PIXELS {
+        return Err(ImageError::TooLarge { width, height });
+    }
     let too_large = |_| ImageError::TooLarge { width, height };
     let mut limits = limits();
     limits.reserve(decoder.total_bytes()).map_err(too_large)?;

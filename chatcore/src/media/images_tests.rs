@@ -142,6 +142,15 @@ fn oversized_jpeg_gif_and_webp_headers_are_refused() {
             height: 10
         })
     );
+    // 5000 x 3000 = 15 MP: over the GIF decoder's frame limit.
+    gif[6..10].copy_from_slice(&[0x88, 0x13, 0xB8, 0x0B]);
+    assert_eq!(
+        process_image(&gif),
+        Err(ImageError::TooLarge {
+            width: 5000,
+            height: 3000
+        })
+    );
 
     // WebP lossless: width 9000 in the VP8L header.
     let mut webp = encoded(&gradient(4, 4), image::ImageFormat::WebP);

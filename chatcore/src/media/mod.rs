@@ -26,7 +26,8 @@
 //!    sides, and at most [`MAX_PIXELS`] × 4 bytes plus a margin of
 //!    allocations) as a second line; so an image with more than 4 bytes a
 //!    pixel (16-bit PNG) is limited to fewer pixels (about 24 million for
-//!    16-bit RGBA), also refused from its header.
+//!    16-bit RGBA), also refused from its header. A GIF is limited to 12.5
+//!    million pixels (the `gif` decoder's fixed 50 MB frame buffer).
 //! 3. **A new image.** The pixels are decoded, turned upright by their EXIF
 //!    orientation (JPEG, WebP, PNG `eXIf`) and encoded again: same format
 //!    (PNG, JPEG at quality 85, GIF, lossless WebP, the only WebP the `image`
