@@ -35,9 +35,8 @@ pub use domain::{
     AppendedMessage, Conversation, ConversationCursor, ConversationKind, ConversationMessage,
     Media, MessageRange, NewConversation, NewConversationMessage, Person, ReadMark,
 };
-pub use messages::{
-    MessageQuery, SendMessage, SentMessage, DEFAULT_MESSAGES_PAGE, MAX_MESSAGES_PAGE,
-};
+pub use messages::{MessageQuery, SendMessage, SentMessage};
+pub use messages::{DEFAULT_MESSAGES_PAGE, MAX_MESSAGES_PAGE};
 pub use people::{DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT};
 pub use store::MessengerStore;
 pub use uploads::StoredBytes;
