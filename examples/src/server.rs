@@ -9,6 +9,9 @@
 //! | `CHATCORE_PROVIDERS`, `GEMINI_*`, `OPENAI_*`, `CHATCORE_OFFLINE_DELAY_MS` | see chatcore-llm |
 //! | `CHATCORE_MESSAGES_PER_MINUTE` | `30` (`0` = off) |
 //! | `CHATCORE_LOGIN_LIMIT` | `10` (`0` = off) |
+//! | `CHATCORE_UPLOAD_DIR` | `uploads/` beside the SQLite file (the working directory for PostgreSQL or `:memory:`); avatars in `avatars/`, message images in `images/` below it |
+//! | `CHATCORE_MEDIA_MAX_BYTES` | `5242880` (5 MiB): largest message image |
+//! | `CHATCORE_CONVERSATION_MESSAGES_PER_MINUTE` | `120` (`0` = off): messages a user may send to conversations |
 //! | `CHATCORE_TITLE_TIMEOUT_MS` | `5000`: time limit of the provider-generated title (`0` = first words only; always off with the offline provider alone) |
 //! | `CHATCORE_WEB_DIR` | `examples/web/dist` when built |
 //! | `CHATCORE_CORS_ORIGINS` | unset (CORS off); comma-separated origins or `*` |
@@ -19,9 +22,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use chatcore::messenger::{MediaStores, DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MESSAGES_PER_MINUTE};
 use chatcore::{
-    AuthService, ChatConfig, ChatService, JwtTokens, LlmProvider, LocalEventBus, PasswordHasher,
-    DEFAULT_LOGIN_LIMIT, DEFAULT_TITLE_TIMEOUT,
+    AuthService, ChatConfig, ChatService, EventBus, JwtTokens, LlmProvider, LocalDirMedia,
+    LocalEventBus, MessengerConfig, PasswordHasher, DEFAULT_LOGIN_LIMIT, DEFAULT_TITLE_TIMEOUT,
 };
 use chatcore_llm::ProviderConfig;
 use chatcore_rocket::{ApiState, Chatcore, CorsConfig};
@@ -59,6 +63,9 @@ pub enum ServerError {
     /// Password hashing could not be set up.
     #[error("password hashing: {0}")]
     Password(#[from] chatcore::PasswordError),
+    /// The upload directory could not be created.
+    #[error("upload directory: {0}")]
+    Uploads(#[from] chatcore::MediaError),
 }
 
 /// Everything the server reads from the environment.
@@ -82,6 +89,12 @@ pub struct ServerConfig {
     pub cors: Option<CorsConfig>,
     /// The provider chain.
     pub providers: ProviderConfig,
+    /// `CHATCORE_UPLOAD_DIR`, if set (see [`ServerConfig::upload_dir`]).
+    pub upload_dir: Option<PathBuf>,
+    /// `CHATCORE_MEDIA_MAX_BYTES`.
+    pub media_max_bytes: usize,
+    /// `CHATCORE_CONVERSATION_MESSAGES_PER_MINUTE`.
+    pub conversation_messages_per_minute: u32,
 }
 
 /// The default database.
@@ -119,6 +132,25 @@ impl ServerConfig {
         }
     }
 
+    /// Where uploads are stored: `CHATCORE_UPLOAD_DIR`, else `uploads/`
+    /// beside the SQLite database file, else (PostgreSQL, an in-memory
+    /// SQLite) `uploads/` in the working directory.
+    pub fn upload_dir(&self) -> PathBuf {
+        if let Some(dir) = &self.upload_dir {
+            return dir.clone();
+        }
+        let beside = secret::sqlite_path(&self.database_url)
+            .and_then(|db| db.parent().map(|dir| dir.join("uploads")));
+        beside.unwrap_or_else(|| PathBuf::from("uploads"))
+    }
+
+    /// The messenger's settings.
+    pub fn messenger_config(&self) -> MessengerConfig {
+        MessengerConfig::default()
+            .with_media_max_bytes(self.media_max_bytes)
+            .with_messages_per_minute(self.conversation_messages_per_minute)
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ServerError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -141,6 +173,14 @@ impl ServerConfig {
                 web::is_ui_dir(&built).then_some(built)
             }
         };
+        let media_max_bytes: usize =
+            number(&lookup, "CHATCORE_MEDIA_MAX_BYTES", DEFAULT_MEDIA_MAX_BYTES)?;
+        if media_max_bytes == 0 {
+            return Err(ServerError::Config {
+                variable: "CHATCORE_MEDIA_MAX_BYTES",
+                message: "must be at least 1".to_owned(),
+            });
+        }
         let title_ms: u64 = number(
             &lookup,
             "CHATCORE_TITLE_TIMEOUT_MS",
@@ -156,6 +196,13 @@ impl ServerConfig {
             web_dir,
             cors: set("CHATCORE_CORS_ORIGINS").and_then(|list| CorsConfig::parse(&list)),
             providers: ProviderConfig::from_lookup(&lookup)?,
+            upload_dir: set("CHATCORE_UPLOAD_DIR").map(PathBuf::from),
+            media_max_bytes,
+            conversation_messages_per_minute: number(
+                &lookup,
+                "CHATCORE_CONVERSATION_MESSAGES_PER_MINUTE",
+                DEFAULT_MESSAGES_PER_MINUTE,
+            )?,
         })
     }
 }
@@ -220,16 +267,24 @@ pub async fn build(config: ServerConfig) -> Result<Rocket<Build>, ServerError> {
     let auth = AuthService::new(Arc::clone(&store), tokens, PasswordHasher::new()?)
         .with_login_limit(config.login_limit);
 
+    let auth = Arc::new(auth);
     let chain = config.providers.build()?;
     let provider: Arc<dyn LlmProvider> = Arc::new(chain);
-    let chat_config = config.chat_config();
-    let chat = ChatService::with_config(
-        store,
-        provider,
-        Arc::new(LocalEventBus::new(1024)),
-        chat_config,
-    );
+    let bus: Arc<dyn EventBus> = Arc::new(LocalEventBus::new(1024));
+    let chat = ChatService::with_config(store, provider, bus.clone(), config.chat_config());
     chat.recover().await?;
+
+    let uploads = config.upload_dir();
+    let media = MediaStores {
+        avatars: Arc::new(LocalDirMedia::new(uploads.join("avatars"))?),
+        images: Arc::new(LocalDirMedia::new(uploads.join("images"))?),
+    };
+    // TODO(after `git merge messenger`): take the messenger store from
+    // chatcore-sqlx (`connect_stores(url)` -> `{ store, messenger }`) and
+    // build `MessengerService::with_config(messenger, media, bus,
+    // auth.clone(), config.messenger_config())` for `with_messenger`.
+    // Until then the messenger's routes answer 503.
+    let _ = (media, bus);
 
     let mut figment = rocket::Config::figment();
     if std::env::var_os("ROCKET_LOG_LEVEL").is_none() {
@@ -253,12 +308,14 @@ pub async fn build(config: ServerConfig) -> Result<Rocket<Build>, ServerError> {
     let summary = config.providers.summary();
     let offline = config.providers.is_offline_only();
     let web_dir = config.web_dir.clone().filter(|d| web::is_ui_dir(d));
+    let uploads_shown = uploads.clone();
     let rocket = rocket.attach(AdHoc::on_liftoff("chatcore-server banner", move |rocket| {
         Box::pin(async move {
             let c = rocket.config();
             let scheme = if c.tls_enabled() { "https" } else { "http" };
             println!("chatcore-server listening on {scheme}://{}:{}", c.address, c.port);
             println!("database: {database}");
+            println!("uploads: {}", uploads_shown.display());
             println!("{summary}");
             if offline {
                 println!("no LLM key configured: the offline provider answers (set GEMINI_API_KEY or OPENAI_API_KEY)");
@@ -274,7 +331,7 @@ pub async fn build(config: ServerConfig) -> Result<Rocket<Build>, ServerError> {
             tracing::info!("shutting down: finishing requests, storing running replies")
         })
     }));
-    let state = ApiState::new(Arc::new(auth), chat);
+    let state = ApiState::new(auth, chat);
     Ok(Chatcore::new(state).cors(config.cors).attach(rocket, "/"))
 }
 
@@ -292,6 +349,43 @@ mod tests {
         assert!(config.cors.is_none());
         assert!(config.providers.is_offline_only());
         assert_eq!(config.title_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(config.media_max_bytes, 5 * 1024 * 1024);
+        assert_eq!(config.conversation_messages_per_minute, 120);
+        assert_eq!(config.upload_dir(), PathBuf::from("uploads"));
+        let messenger = config.messenger_config();
+        assert_eq!(messenger.messages_per_minute, 120);
+        assert_eq!(messenger.media_max_bytes, 5 * 1024 * 1024);
+    }
+
+    #[test]
+    fn the_upload_directory_follows_the_database() {
+        let config = |vars: &'static [(&'static str, &'static str)]| {
+            ServerConfig::from_lookup(move |name| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+            .unwrap()
+        };
+        let beside = config(&[("DATABASE_URL", "sqlite:///var/lib/chat/chat.db")]);
+        assert_eq!(beside.upload_dir(), PathBuf::from("/var/lib/chat/uploads"));
+        let relative = config(&[("DATABASE_URL", "sqlite://data/chat.db?mode=rwc")]);
+        assert_eq!(relative.upload_dir(), PathBuf::from("data/uploads"));
+        let memory = config(&[("DATABASE_URL", "sqlite::memory:")]);
+        assert_eq!(memory.upload_dir(), PathBuf::from("uploads"));
+        let postgres = config(&[("DATABASE_URL", "postgres://u:p@db/chat")]);
+        assert_eq!(postgres.upload_dir(), PathBuf::from("uploads"));
+        let chosen = config(&[
+            ("DATABASE_URL", "sqlite:///var/lib/chat/chat.db"),
+            ("CHATCORE_UPLOAD_DIR", "/srv/uploads"),
+            ("CHATCORE_MEDIA_MAX_BYTES", "1000"),
+            ("CHATCORE_CONVERSATION_MESSAGES_PER_MINUTE", "0"),
+        ]);
+        assert_eq!(chosen.upload_dir(), PathBuf::from("/srv/uploads"));
+        assert_eq!(chosen.messenger_config().media_max_bytes, 1000);
+        assert_eq!(chosen.messenger_config().messages_per_minute, 0);
+        let zero = |name: &str| (name == "CHATCORE_MEDIA_MAX_BYTES").then(|| "0".to_owned());
+        assert!(ServerConfig::from_lookup(zero).is_err());
     }
 
     #[test]
