@@ -128,6 +128,7 @@ fn fanout(c: &mut Criterion) {
             id: UserId::new(),
             email: "bench@example.com".into(),
             username: "bench".into(),
+            display_name: "Bench".into(),
             password_hash: "x".into(),
             created_at: chatcore::clock::now(),
         }))

@@ -42,6 +42,7 @@ async fn seed(store: &SqliteStore, history: usize) -> (UserId, SessionId) {
             id: UserId::new(),
             email: "bench@example.com".to_owned(),
             username: "bench".to_owned(),
+            display_name: "Bench".to_owned(),
             password_hash: "x".to_owned(),
             created_at: chatcore::clock::now(),
         })

@@ -17,6 +17,9 @@
 //!   [`MessengerStore`] and [`media::MediaStore`]).
 //! - [`titles`]: derived (plain-text first words) and provider-generated
 //!   session titles.
+//! - [`media`]: uploaded images (type sniffed, size capped, re-encoded
+//!   without metadata) and the [`MediaStore`] that keeps them
+//!   ([`LocalDirMedia`], [`InMemoryMedia`]).
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 

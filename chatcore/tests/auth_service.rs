@@ -22,6 +22,7 @@ fn registration(email: &str, username: Option<&str>) -> Registration {
         email: email.to_owned(),
         password: "correct horse battery".to_owned(),
         username: username.map(str::to_owned),
+        display_name: None,
     }
 }
 
@@ -90,6 +91,25 @@ async fn duplicates_are_conflicts() {
 }
 
 #[tokio::test]
+async fn display_name_defaults_to_the_username() {
+    let auth = service();
+    let plain = auth
+        .register(registration("plain@example.com", Some("plain")))
+        .await
+        .unwrap();
+    assert_eq!(plain.user.display_name, "plain");
+    let named = auth
+        .register(Registration {
+            display_name: Some("  Élodie Martin ".into()),
+            ..registration("elodie@example.com", None)
+        })
+        .await
+        .unwrap();
+    assert_eq!(named.user.display_name, "Élodie Martin");
+    assert_eq!(named.user.avatar, None);
+}
+
+#[tokio::test]
 async fn registration_rules_report_every_bad_field() {
     let auth = service();
     let error = auth
@@ -97,6 +117,7 @@ async fn registration_rules_report_every_bad_field() {
             email: "not-an-email".into(),
             password: "short".into(),
             username: Some("no spaces!".into()),
+            display_name: Some(" ".into()),
         })
         .await
         .unwrap_err();
@@ -106,6 +127,7 @@ async fn registration_rules_report_every_bad_field() {
         fields.contains_key("email")
             && fields.contains_key("password")
             && fields.contains_key("username")
+            && fields.contains_key("display_name")
     );
     let empty_name = auth
         .register(registration("a@example.com", Some("")))

@@ -1,47 +1,7 @@
-//! The rules an uploaded image passes, and the new image made from it.
-//!
-//! 1. **Type from the bytes.** Only the magic bytes decide (PNG, JPEG, GIF,
-//!    WebP); a declared content type or file name is never consulted. SVG,
-//!    HTML, BMP, TIFF, empty input … are [`ImageError::Unsupported`].
-//! 2. **Size from the header, before decoding.** The width and height are
-//!    read from the header (for PNG straight from `IHDR`, for the others by
-//!    the decoder's header parse) and anything over [`MAX_SIDE`] a side or
-//!    [`MAX_PIXELS`] in all is [`ImageError::TooLarge`] before any pixel
-//!    buffer exists. The decoder then runs with `image::Limits` (the same
-//!    sides, and at most [`MAX_PIXELS`] × 4 bytes plus a margin of
-//!    allocations) as a second line; so an image with more than 4 bytes a
-//!    pixel (16-bit PNG) is limited to fewer pixels ([`MAX_PIXELS`] / 2 for
-//!    16-bit RGBA).
-//! 3. **A new image.** The pixels are decoded, turned upright by their EXIF
-//!    orientation (JPEG, WebP, PNG `eXIf`) and encoded again: same format
-//!    (PNG, JPEG at quality 85, GIF, lossless WebP, the only WebP the `image`
-//!    crate writes), same size after orientation, and nothing else: no EXIF
-//!    (so no GPS), no ICC profile, no XMP, no text chunks, no comments.
-//! 4. **Truncated or corrupt is [`ImageError::Undecodable`]**, including a
-//!    JPEG whose data ends before its end-of-image marker (the JPEG decoder
-//!    would otherwise fill the missing part with grey).
-//!
-//! **Animation is not kept**: an animated GIF or WebP becomes its first
-//! frame, a still image in the same format. That bounds the work by one
-//! frame's pixels (no frames × pixels bomb) and keeps the encoders simple;
-//! clients show a still.
-//!
-//! **Avatars** are centre-cropped to a square (side = the shorter side),
-//! shrunk to at most [`AVATAR_SIDE`] pixels a side with Lanczos3 (never
-//! enlarged) and encoded as JPEG when the upload was a JPEG (photos), as PNG
-//! otherwise (keeps transparency, no palette loss for GIF, PNG is shown
-//! everywhere).
-//!
-//! The work costs CPU for up to a second on a large photo, so async code
-//! calls [`process_image_off_thread`] / [`process_avatar_off_thread`]: they
-//! run on a dedicated pool with one thread per core (like password hashing),
-//! so a flood of uploads queues there instead of taking the async workers,
-//! and at most that many images are decoded at once (memory bound: threads ×
-//! a few decoded images). A panic in a decoder is [`ImageError::Undecodable`].
+//! The image rules (documented on [`crate::media`]): sniffing, header
+//! limits, bounded decoding, orientation and metadata-free re-encoding.
 
 use std::io::Cursor;
-use std::panic::AssertUnwindSafe;
-use std::sync::OnceLock;
 
 use image::codecs::gif::{GifDecoder, GifEncoder};
 use image::codecs::jpeg::{JpegDecoder, JpegEncoder};
@@ -50,7 +10,6 @@ use image::codecs::webp::{WebPDecoder, WebPEncoder};
 use image::imageops::FilterType;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, Limits};
-use rayon::{ThreadPool, ThreadPoolBuilder};
 
 /// The largest accepted width or height, in pixels.
 pub const MAX_SIDE: u32 = 8192;
@@ -67,6 +26,10 @@ const GIF_SPEED: i32 = 10;
 /// The decoders' allocation ceiling: a [`MAX_PIXELS`] RGBA8 buffer and a
 /// margin for their working buffers.
 const MAX_DECODE_ALLOC: u64 = MAX_PIXELS * 4 + 32 * 1024 * 1024;
+/// The `gif` crate refuses a frame whose RGBA buffer exceeds 50 MB (its
+/// default memory limit, which `image` does not let us raise): 12.5 million
+/// pixels. Refused as too large up front rather than failing mid-decode.
+const GIF_MAX_PIXELS: u64 = 50_000_000 / 4;
 
 /// The image formats accepted from clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -204,7 +167,8 @@ pub fn sniff(bytes: &[u8]) -> Option<ImageFormat> {
 }
 
 /// Checks an upload and re-encodes it in its own format, upright, size kept,
-/// without metadata (see the [module docs](self) for every rule).
+/// without metadata (every rule is in the
+/// [`media` docs](crate::media#the-image-rules)).
 pub fn process_image(bytes: &[u8]) -> Result<ProcessedImage, ImageError> {
     let (image, format) = decode(bytes)?;
     encode(&image, format)
@@ -228,49 +192,6 @@ pub fn process_avatar(bytes: &[u8]) -> Result<ProcessedImage, ImageError> {
         _ => ImageFormat::Png,
     };
     encode(&avatar, format)
-}
-
-/// [`process_image`] on the image threads, off the async workers.
-pub async fn process_image_off_thread(bytes: Vec<u8>) -> Result<ProcessedImage, ImageError> {
-    run_off_thread(move || process_image(&bytes)).await
-}
-
-/// [`process_avatar`] on the image threads, off the async workers.
-pub async fn process_avatar_off_thread(bytes: Vec<u8>) -> Result<ProcessedImage, ImageError> {
-    run_off_thread(move || process_avatar(&bytes)).await
-}
-
-/// The image threads: one per core, started on first use.
-fn pool() -> Result<&'static ThreadPool, ImageError> {
-    static POOL: OnceLock<Result<ThreadPool, String>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        ThreadPoolBuilder::new()
-            .num_threads(cores)
-            .thread_name(|i| format!("chatcore-image-{i}"))
-            .build()
-            .map_err(|e| e.to_string())
-    })
-    .as_ref()
-    .map_err(|e| ImageError::Unavailable(e.clone()))
-}
-
-async fn run_off_thread(
-    work: impl FnOnce() -> Result<ProcessedImage, ImageError> + Send + 'static,
-) -> Result<ProcessedImage, ImageError> {
-    let (done, result) = tokio::sync::oneshot::channel();
-    pool()?.spawn(move || {
-        // A panic must not take the pool's thread down (rayon would abort).
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|_| {
-            Err(ImageError::Undecodable(
-                "the image decoder failed".to_owned(),
-            ))
-        });
-        let _ = done.send(outcome);
-    });
-    result
-        .await
-        .map_err(|_| ImageError::Undecodable("the image task was lost".to_owned()))?
 }
 
 fn check_dimensions(width: u32, height: u32) -> Result<(), ImageError> {
@@ -310,7 +231,7 @@ fn decode(bytes: &[u8]) -> Result<(DynamicImage, ImageFormat), ImageError> {
     if let Some((width, height)) = png_dimensions(bytes) {
         check_dimensions(width, height)?;
     }
-    if format == ImageFormat::Jpeg && !jpeg_is_complete(bytes) {
+    if format == ImageFormat::Jpeg && !super::jpeg::is_complete(bytes) {
         return Err(ImageError::Undecodable(
             "JPEG data ends before its end-of-image marker".to_owned(),
         ));
@@ -327,6 +248,9 @@ fn decode(bytes: &[u8]) -> Result<(DynamicImage, ImageFormat), ImageError> {
     };
     let (width, height) = decoder.dimensions();
     check_dimensions(width, height)?;
+    if format == ImageFormat::Gif && u64::from(width) * u64::from(height) > GIF_MAX_PIXELS {
+        return Err(ImageError::TooLarge { width, height });
+    }
     let too_large = |_| ImageError::TooLarge { width, height };
     let mut limits = limits();
     limits.reserve(decoder.total_bytes()).map_err(too_large)?;
@@ -362,40 +286,6 @@ fn encode(image: &DynamicImage, format: ImageFormat) -> Result<ProcessedImage, I
         width: image.width(),
         height: image.height(),
     })
-}
-
-/// Whether a JPEG's segments and entropy-coded data run up to an
-/// end-of-image marker (`FF D9`). Segments with a length (APPn, DQT, SOF,
-/// SOS headers, …) are skipped whole, so a marker inside an EXIF thumbnail
-/// does not count; after each SOS header the scan data is skipped up to the
-/// next marker (`FF` followed by neither `00` nor a restart marker).
-fn jpeg_is_complete(bytes: &[u8]) -> bool {
-    let mut i = 2; // after SOI
-    while i + 1 < bytes.len() {
-        if bytes[i] != 0xFF {
-            i += 1; // stray byte between segments: tolerated, as decoders do
-            continue;
-        }
-        match bytes[i + 1] {
-            0xD9 => return true,
-            0xFF => i += 1, // fill byte
-            0x00 | 0x01 | 0xD0..=0xD7 => i += 2,
-            marker => {
-                let Some(len) = bytes.get(i + 2..i + 4) else {
-                    return false;
-                };
-                i += 2 + usize::from(u16::from_be_bytes([len[0], len[1]]));
-                if marker == 0xDA {
-                    while i + 1 < bytes.len()
-                        && !(bytes[i] == 0xFF && !matches!(bytes[i + 1], 0x00 | 0xD0..=0xD7))
-                    {
-                        i += 1;
-                    }
-                }
-            }
-        }
-    }
-    false
 }
 
 #[cfg(test)]

@@ -1,116 +1,8 @@
 //! Tests of `images.rs`: every input is made here, in code.
 
 use super::*;
+use crate::media::test_images::*;
 use image::{AnimationDecoder, Frame, Rgb, RgbImage, Rgba, RgbaImage};
-
-/// A gradient, so that encoders have something to encode.
-fn gradient(width: u32, height: u32) -> DynamicImage {
-    DynamicImage::ImageRgb8(RgbImage::from_fn(width, height, |x, y| {
-        Rgb([(x * 7) as u8, (y * 5) as u8, ((x + y) * 3) as u8])
-    }))
-}
-
-fn encoded(image: &DynamicImage, format: image::ImageFormat) -> Vec<u8> {
-    let mut out = Cursor::new(Vec::new());
-    image.write_to(&mut out, format).unwrap();
-    out.into_inner()
-}
-
-fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
-    let mut chunk = (data.len() as u32).to_be_bytes().to_vec();
-    chunk.extend_from_slice(kind);
-    chunk.extend_from_slice(data);
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(kind);
-    crc.update(data);
-    chunk.extend_from_slice(&crc.finalize().to_be_bytes());
-    chunk
-}
-
-/// A PNG signature and an `IHDR` claiming `width` x `height` (8-bit RGB),
-/// with nothing after it.
-fn png_header_only(width: u32, height: u32) -> Vec<u8> {
-    let mut ihdr = width.to_be_bytes().to_vec();
-    ihdr.extend_from_slice(&height.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    png.extend(png_chunk(b"IHDR", &ihdr));
-    png
-}
-
-/// Inserts `chunk` right after a PNG's `IHDR`.
-fn with_png_chunk(png: &[u8], chunk: &[u8]) -> Vec<u8> {
-    let mut out = png[..33].to_vec();
-    out.extend_from_slice(chunk);
-    out.extend_from_slice(&png[33..]);
-    out
-}
-
-/// Inserts `segment` right after a JPEG's SOI.
-fn with_jpeg_segment(jpeg: &[u8], segment: &[u8]) -> Vec<u8> {
-    let mut out = jpeg[..2].to_vec();
-    out.extend_from_slice(segment);
-    out.extend_from_slice(&jpeg[2..]);
-    out
-}
-
-fn jpeg_segment(marker: u8, payload: &[u8]) -> Vec<u8> {
-    let mut segment = vec![0xFF, marker];
-    segment.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
-    segment.extend_from_slice(payload);
-    segment
-}
-
-/// A big-endian TIFF block as EXIF carries it: IFD0 with an orientation and
-/// a pointer to a GPS IFD holding latitude 48° 51' N.
-fn exif_tiff(orientation: u16) -> Vec<u8> {
-    let mut t = b"MM\x00\x2a\x00\x00\x00\x08".to_vec();
-    let entry = |t: &mut Vec<u8>, tag: u16, kind: u16, count: u32, value: [u8; 4]| {
-        t.extend_from_slice(&tag.to_be_bytes());
-        t.extend_from_slice(&kind.to_be_bytes());
-        t.extend_from_slice(&count.to_be_bytes());
-        t.extend_from_slice(&value);
-    };
-    t.extend_from_slice(&2u16.to_be_bytes());
-    let [o0, o1] = orientation.to_be_bytes();
-    entry(&mut t, 0x0112, 3, 1, [o0, o1, 0, 0]);
-    entry(&mut t, 0x8825, 4, 1, 38u32.to_be_bytes());
-    t.extend_from_slice(&0u32.to_be_bytes());
-    assert_eq!(t.len(), 38);
-    t.extend_from_slice(&2u16.to_be_bytes());
-    entry(&mut t, 0x0001, 2, 2, *b"N\0\0\0");
-    entry(&mut t, 0x0002, 5, 3, 68u32.to_be_bytes());
-    t.extend_from_slice(&0u32.to_be_bytes());
-    assert_eq!(t.len(), 68);
-    for value in [48u32, 1, 51, 1, 0, 1] {
-        t.extend_from_slice(&value.to_be_bytes());
-    }
-    t
-}
-
-fn exif_app1(orientation: u16) -> Vec<u8> {
-    let mut payload = b"Exif\0\0".to_vec();
-    payload.extend(exif_tiff(orientation));
-    jpeg_segment(0xE1, &payload)
-}
-
-/// The markers of a JPEG's segments up to the first SOS.
-fn jpeg_markers(jpeg: &[u8]) -> Vec<u8> {
-    let mut markers = Vec::new();
-    let mut i = 2;
-    while i + 4 <= jpeg.len() && jpeg[i] == 0xFF {
-        markers.push(jpeg[i + 1]);
-        if jpeg[i + 1] == 0xDA {
-            break;
-        }
-        i += 2 + usize::from(u16::from_be_bytes([jpeg[i + 2], jpeg[i + 3]]));
-    }
-    markers
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
 
 fn is_red(p: Rgb<u8>) -> bool {
     p[0] > 180 && p[1] < 80 && p[2] < 80
@@ -206,6 +98,26 @@ fn oversized_headers_are_refused_before_decoding() {
     );
 }
 
+/// 30 megapixels pass the pixel rule, but at 16-bit RGBA (8 bytes a pixel)
+/// the decoded buffer would exceed the allocation limit: refused from the
+/// decoder's header, before the buffer exists.
+#[test]
+fn deep_pixels_count_against_the_allocation_limit() {
+    let mut png = png_header(6000, 5000, 16, 6);
+    png.extend(png_chunk(
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    ));
+    png.extend(png_chunk(b"IEND", &[]));
+    assert_eq!(
+        process_image(&png),
+        Err(ImageError::TooLarge {
+            width: 6000,
+            height: 5000
+        })
+    );
+}
+
 #[test]
 fn oversized_jpeg_gif_and_webp_headers_are_refused() {
     // JPEG: patch the SOF0 of a small JPEG to 7000 x 7000.
@@ -228,6 +140,15 @@ fn oversized_jpeg_gif_and_webp_headers_are_refused() {
         Err(ImageError::TooLarge {
             width: 9000,
             height: 10
+        })
+    );
+    // 5000 x 3000 = 15 MP: over the GIF decoder's frame limit.
+    gif[6..10].copy_from_slice(&[0x88, 0x13, 0xB8, 0x0B]);
+    assert_eq!(
+        process_image(&gif),
+        Err(ImageError::TooLarge {
+            width: 5000,
+            height: 3000
         })
     );
 
@@ -446,34 +367,4 @@ fn empty_images_are_undecodable() {
         process_image(&gif),
         Err(ImageError::Undecodable(_))
     ));
-}
-
-#[tokio::test]
-async fn off_thread_wrappers_process() {
-    let png = encoded(&gradient(300, 200), image::ImageFormat::Png);
-    let image = process_image_off_thread(png.clone()).await.unwrap();
-    assert_eq!((image.width, image.height), (300, 200));
-    let avatar = process_avatar_off_thread(png).await.unwrap();
-    assert_eq!((avatar.width, avatar.height), (200, 200));
-    assert_eq!(
-        process_image_off_thread(b"<svg/>".to_vec()).await,
-        Err(ImageError::Unsupported)
-    );
-}
-
-#[tokio::test]
-async fn a_panicking_decoder_is_undecodable() {
-    let ran_on = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let record = std::sync::Arc::clone(&ran_on);
-    let outcome = run_off_thread(move || {
-        *record.lock().unwrap() = std::thread::current().name().map(str::to_owned);
-        panic!("decoder bug");
-    })
-    .await;
-    assert!(matches!(outcome, Err(ImageError::Undecodable(_))));
-    let thread = ran_on.lock().unwrap().clone().unwrap();
-    assert!(thread.starts_with("chatcore-image-"), "{thread}");
-    // The pool still works afterwards.
-    let png = encoded(&gradient(3, 3), image::ImageFormat::Png);
-    assert!(process_image_off_thread(png).await.is_ok());
 }

@@ -36,6 +36,8 @@ pub use domain::{
     Media, MessageRange, NewConversation, NewConversationMessage, Person, ReadMark,
 };
 pub use messages::{MessageQuery, SendMessage, SentMessage};
+pub use messages::{DEFAULT_MESSAGES_PAGE, MAX_MESSAGES_PAGE};
+pub use people::{DEFAULT_SEARCH_LIMIT, MAX_SEARCH_LIMIT};
 pub use store::MessengerStore;
 pub use uploads::StoredBytes;
 

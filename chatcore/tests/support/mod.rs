@@ -26,6 +26,7 @@ pub async fn add_user(store: &MemoryStore, name: &str) -> UserId {
             id: UserId::new(),
             email: format!("{name}@example.com"),
             username: name.to_owned(),
+            display_name: name.to_owned(),
             password_hash: "x".to_owned(),
             created_at: chatcore::clock::now(),
         })
