@@ -36,8 +36,9 @@
 //! # }
 //! ```
 //!
-//! The `testing` feature adds [`testing`]: a throwaway PostgreSQL cluster and
-//! a fresh database per test, for this crate's and other crates' tests.
+//! The `testing` feature adds the module `testing`: a throwaway PostgreSQL
+//! cluster and a fresh database per test, for this crate's and other
+//! crates' tests.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]

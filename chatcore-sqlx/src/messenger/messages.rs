@@ -9,14 +9,6 @@ use chatcore::{ConflictKind, ConversationId, StoreError, UserId};
 use super::{rows, sql, Backend, Columns, Conn, Stmt};
 use crate::error::{backend, is_foreign_key_violation, is_unique_violation};
 
-/// How an append ended, before the unique-index backstop.
-enum Appended {
-    Done(AppendedMessage),
-    /// The insert broke a unique index: a concurrent send with the same
-    /// `client_id` won (or the id is taken).
-    Duplicate,
-}
-
 fn earlier(message: ConversationMessage) -> AppendedMessage {
     AppendedMessage {
         message,
@@ -49,8 +41,8 @@ pub(crate) async fn append<B: Backend>(
     new: NewConversationMessage,
 ) -> Result<AppendedMessage, StoreError> {
     match append_once(b, &new).await? {
-        Appended::Done(appended) => Ok(appended),
-        Appended::Duplicate => {
+        Some(appended) => Ok(appended),
+        None => {
             // The backstop: whoever won committed; read their message.
             if let (Some(sender), Some(client_id)) = (new.sender_id, new.client_id.as_deref()) {
                 let mut conn = b.reads().acquire().await.map_err(backend)?;
@@ -68,11 +60,13 @@ pub(crate) async fn append<B: Backend>(
 /// One transaction: take the next `seq` (locking the conversation on
 /// PostgreSQL), look for an earlier send with the same `client_id` (then
 /// roll back: the `seq` is given back), insert, read the message with its
-/// image and the members to tell, commit.
+/// image and the members to tell, commit. `None`: the insert broke a unique
+/// index (a concurrent send with the same `client_id` won, or the id is
+/// taken), nothing was stored.
 async fn append_once<B: Backend>(
     b: &B,
     new: &NewConversationMessage,
-) -> Result<Appended, StoreError> {
+) -> Result<Option<AppendedMessage>, StoreError> {
     let mut tx = b.begin_write().await.map_err(backend)?;
     let seq = tx
         .opt(
@@ -90,7 +84,7 @@ async fn append_once<B: Backend>(
             by_client_id(&mut *tx, new.conversation_id, sender, client_id).await?
         {
             tx.rollback().await.map_err(backend)?;
-            return Ok(Appended::Done(earlier(message)));
+            return Ok(Some(earlier(message)));
         }
     }
     let inserted = tx
@@ -114,7 +108,7 @@ async fn append_once<B: Backend>(
         Ok(_) => {}
         Err(e) if is_unique_violation(&e) => {
             tx.rollback().await.map_err(backend)?;
-            return Ok(Appended::Duplicate);
+            return Ok(None);
         }
         Err(e) if is_foreign_key_violation(&e) => return Err(StoreError::NotFound),
         Err(e) => return Err(backend(e)),
@@ -133,7 +127,7 @@ async fn append_once<B: Backend>(
         .map(|row| Ok(UserId(row.id("user_id")?)))
         .collect::<Result<Vec<_>, StoreError>>()?;
     tx.commit().await.map_err(backend)?;
-    Ok(Appended::Done(AppendedMessage {
+    Ok(Some(AppendedMessage {
         message,
         created: true,
         member_ids,

@@ -51,6 +51,8 @@ mod conversations;
 mod media;
 mod messages;
 mod people;
+#[cfg(all(test, feature = "sqlite", feature = "postgres"))]
+mod plan_tests;
 mod rows;
 mod search;
 mod sql;

@@ -12,7 +12,7 @@
 //!    - 3 characters or more: a trigram index (SQLite: the FTS5 table
 //!      `users_search`, `MATCH` of the query as one phrase; PostgreSQL:
 //!      `pg_trgm` GIN indexes, `LIKE '%q%'` with the wildcards of the query
-//!      escaped, [`like_contains`]);
+//!      escaped, `like_contains`);
 //!    - 1 or 2 characters: no trigram to look up, and such substrings are
 //!      common, so the group walks the `(display_name_key, id)` index in
 //!      order, tests each row (`instr` / `strpos`) and stops at the limit.
@@ -52,6 +52,7 @@ pub(crate) fn successor(prefix: &str) -> String {
 
 /// A `LIKE` pattern (escape character `\`) matching strings that contain
 /// `text` literally: `%`, `_` and `\` of `text` are escaped.
+#[cfg(feature = "postgres")]
 pub(crate) fn like_contains(text: &str) -> String {
     let mut pattern = String::with_capacity(text.len() + 2);
     pattern.push('%');
@@ -68,6 +69,7 @@ pub(crate) fn like_contains(text: &str) -> String {
 /// An FTS5 query of `text` as one phrase (a string in double quotes, its
 /// own double quotes doubled): with the trigram tokenizer, the rows
 /// containing `text`.
+#[cfg(feature = "sqlite")]
 pub(crate) fn fts5_phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
@@ -131,12 +133,14 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "postgres")]
     #[test]
     fn like_patterns_escape_wildcards() {
         assert_eq!(like_contains("a_b%c\\d"), "%a\\_b\\%c\\\\d%");
         assert_eq!(like_contains("élo"), "%élo%");
     }
 
+    #[cfg(feature = "sqlite")]
     #[test]
     fn fts5_phrases_double_quotes() {
         assert_eq!(fts5_phrase("a\"b"), "\"a\"\"b\"");
