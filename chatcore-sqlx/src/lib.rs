@@ -15,11 +15,13 @@
 //! - Unique violations become [`StoreError::Conflict`](chatcore::StoreError::Conflict),
 //!   recognised with the driver's `is_unique_violation()`; other failures
 //!   become [`StoreError::Backend`](chatcore::StoreError::Backend) holding an [`Error`].
-//!
 //! - The messenger's statements are written once for both backends (the
-//!   module `messenger` of the sources: `$N` parameters, times of its tables
-//!   as BIGINT microseconds on both); only transactions, value binding and
-//!   the trigram "contains" of people search differ per backend.
+//!   module `messenger` of the sources: `$N` parameters, the times of its
+//!   tables as BIGINT microseconds on both); only transactions, value
+//!   binding and the trigram "contains" of people search differ per backend.
+//!   People search runs on indexes: B-trees on the folded names for exact
+//!   and prefix matches, FTS5 trigram (SQLite) or `pg_trgm` GIN (PostgreSQL)
+//!   for substrings of three characters or more.
 //!
 //! [`connect`] picks the backend from the URL ([`connect_stores`] gives the
 //! messenger's store of the same connection too):
