@@ -39,6 +39,10 @@ pub enum Error {
     /// newer row).
     #[error("invalid stored row: {0}")]
     InvalidRow(String),
+    /// A conditional write kept losing a race with other writes of the same
+    /// row and gave up.
+    #[error("write contended: {0}")]
+    Contended(String),
     /// A batch of writes committed together failed as a whole (SQLite group
     /// commit); nothing of the batch was stored.
     #[error("write batch failed: {0}")]

@@ -1,7 +1,8 @@
 //! # chatcore-sqlx
 //!
-//! [`chatcore::Store`] on SQLite ([`SqliteStore`], feature `sqlite`) and on
-//! PostgreSQL ([`PostgresStore`], feature `postgres`), both on by default.
+//! [`chatcore::Store`] and [`chatcore::MessengerStore`] on SQLite
+//! ([`SqliteStore`], feature `sqlite`) and on PostgreSQL ([`PostgresStore`],
+//! feature `postgres`), both on by default.
 //!
 //! - Every query is a runtime query (`sqlx::query`), so building needs no
 //!   database and no `.sqlx` metadata; each backend's behaviour is pinned by
@@ -14,8 +15,16 @@
 //! - Unique violations become [`StoreError::Conflict`](chatcore::StoreError::Conflict),
 //!   recognised with the driver's `is_unique_violation()`; other failures
 //!   become [`StoreError::Backend`](chatcore::StoreError::Backend) holding an [`Error`].
+//! - The messenger's statements are written once for both backends (the
+//!   module `messenger` of the sources: `$N` parameters, the times of its
+//!   tables as BIGINT microseconds on both); only transactions, value
+//!   binding and the trigram "contains" of people search differ per backend.
+//!   People search runs on indexes: B-trees on the folded names for exact
+//!   and prefix matches, FTS5 trigram (SQLite) or `pg_trgm` GIN (PostgreSQL)
+//!   for substrings of three characters or more.
 //!
-//! [`connect`] picks the backend from the URL:
+//! [`connect`] picks the backend from the URL ([`connect_stores`] gives the
+//! messenger's store of the same connection too):
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), chatcore_sqlx::Error> {
@@ -29,8 +38,9 @@
 //! # }
 //! ```
 //!
-//! The `testing` feature adds [`testing`]: a throwaway PostgreSQL cluster and
-//! a fresh database per test, for this crate's and other crates' tests.
+//! The `testing` feature adds the module `testing`: a throwaway PostgreSQL
+//! cluster and a fresh database per test, for this crate's and other
+//! crates' tests.
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
@@ -38,12 +48,15 @@
 // always fails) remain, and the shared row helpers go unused.
 #![cfg_attr(not(any(feature = "sqlite", feature = "postgres")), allow(dead_code))]
 
+use std::fmt;
 use std::sync::Arc;
 
-use chatcore::Store;
+use chatcore::{MessengerStore, Store};
 
 mod config;
 mod error;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod messenger;
 #[cfg(feature = "postgres")]
 mod postgres_store;
 mod rows;
@@ -137,16 +150,63 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, Error> {
 /// # }
 /// ```
 pub async fn connect_with(url: &str, config: PoolConfig) -> Result<Arc<dyn Store>, Error> {
+    Ok(connect_stores_with(url, config).await?.store)
+}
+
+/// Both storage traits of one database: the chat [`Store`] and the
+/// [`MessengerStore`], the same store value behind two `Arc`s (one pool,
+/// one SQLite writer).
+#[derive(Clone)]
+pub struct Stores {
+    /// Users, chat sessions and their messages.
+    pub store: Arc<dyn Store>,
+    /// Profiles, people search, conversations, their messages and images.
+    pub messenger: Arc<dyn MessengerStore>,
+}
+
+impl fmt::Debug for Stores {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Stores").finish_non_exhaustive()
+    }
+}
+
+impl Stores {
+    /// Both traits of one store.
+    pub fn of<S: Store + MessengerStore>(store: S) -> Self {
+        let store = Arc::new(store);
+        Stores {
+            store: store.clone(),
+            messenger: store,
+        }
+    }
+}
+
+/// Like [`connect`], returning the [`MessengerStore`] of the same
+/// connection beside the [`Store`].
+///
+/// ```no_run
+/// # async fn run() -> Result<(), chatcore_sqlx::Error> {
+/// let stores = chatcore_sqlx::connect_stores("sqlite://chatcore.db").await?;
+/// let people = stores.messenger.people(&[]).await;
+/// # Ok(())
+/// # }
+/// ```
+pub async fn connect_stores(url: &str) -> Result<Stores, Error> {
+    connect_stores_with(url, PoolConfig::default()).await
+}
+
+/// Like [`connect_stores`], with pool settings.
+pub async fn connect_stores_with(url: &str, config: PoolConfig) -> Result<Stores, Error> {
     match Backend::from_url(url)? {
         #[cfg(feature = "sqlite")]
-        Backend::Sqlite => Ok(Arc::new(SqliteStore::connect_with(url, config).await?)),
+        Backend::Sqlite => Ok(Stores::of(SqliteStore::connect_with(url, config).await?)),
         #[cfg(not(feature = "sqlite"))]
         Backend::Sqlite => {
             let _ = config;
             Err(Error::BackendDisabled { backend: "sqlite" })
         }
         #[cfg(feature = "postgres")]
-        Backend::Postgres => Ok(Arc::new(PostgresStore::connect_with(url, config).await?)),
+        Backend::Postgres => Ok(Stores::of(PostgresStore::connect_with(url, config).await?)),
         #[cfg(not(feature = "postgres"))]
         Backend::Postgres => {
             let _ = config;

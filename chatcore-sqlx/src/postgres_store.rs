@@ -23,7 +23,8 @@ use crate::rows;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
-const USER_COLUMNS: &str = "id, email, username, password_hash, created_at, updated_at";
+const USER_COLUMNS: &str =
+    "id, email, username, display_name, avatar, password_hash, created_at, updated_at";
 const SESSION_COLUMNS: &str = "id, user_id, title, title_explicit, created_at, updated_at";
 const MESSAGE_COLUMNS: &str = "id, session_id, role, content, status, provider, model, \
                                prompt_tokens, completion_tokens, timestamp";
@@ -122,10 +123,12 @@ impl PostgresStore {
     }
 
     /// Applies the embedded migrations that are not applied yet (idempotent;
-    /// concurrent callers are serialised by sqlx's advisory lock).
+    /// concurrent callers are serialised by sqlx's advisory lock), then fills
+    /// the people-search keys of users stored before the messenger's
+    /// migration (a no-op once done).
     pub async fn migrate(&self) -> Result<(), Error> {
         MIGRATOR.run(&self.pool).await?;
-        Ok(())
+        crate::messenger::backfill_search_keys(self).await
     }
 
     /// The underlying pool (e.g. for a `PgListener`).
@@ -171,6 +174,8 @@ fn user_from_row(row: &PgRow) -> Result<User, Error> {
         id: UserId(row.try_get("id")?),
         email: row.try_get("email")?,
         username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        avatar: row.try_get("avatar")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -259,15 +264,20 @@ impl Store for PostgresStore {
     }
 
     async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
+        let (display_name_key, username_key) =
+            rows::search_keys(&user.display_name, &user.username);
         let inserted = sqlx::query(
-            "INSERT INTO users (id, email, username, password_hash, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO users (id, email, username, display_name, display_name_key, \
+             username_key, password_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)",
         )
         .bind(user.id.0)
         .bind(&user.email)
         .bind(&user.username)
+        .bind(&user.display_name)
+        .bind(display_name_key)
+        .bind(username_key)
         .bind(&user.password_hash)
-        .bind(user.created_at)
         .bind(user.created_at)
         .execute(&self.pool)
         .await;
@@ -276,6 +286,8 @@ impl Store for PostgresStore {
                 id: user.id,
                 email: user.email,
                 username: user.username,
+                display_name: user.display_name,
+                avatar: None,
                 created_at: user.created_at,
                 updated_at: user.created_at,
             }),

@@ -51,10 +51,19 @@ pub(crate) fn flag(value: i64) -> bool {
     value != 0
 }
 
-/// A time stored as microseconds since the Unix epoch (SQLite).
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+/// A time stored as microseconds since the Unix epoch (SQLite, and the
+/// messenger's tables on both backends).
 pub(crate) fn time_from_micros(micros: i64) -> Result<DateTime<Utc>, Error> {
     Utc.timestamp_micros(micros)
         .single()
         .ok_or_else(|| Error::InvalidRow(format!("timestamp {micros} out of range")))
+}
+
+/// The people-search keys of a new user: the folded display name and
+/// username (see `migrations/*/20261201000001_messenger_users.sql`).
+pub(crate) fn search_keys(display_name: &str, username: &str) -> (String, String) {
+    (
+        chatcore::fold::fold(display_name),
+        chatcore::fold::fold(username),
+    )
 }

@@ -9,7 +9,8 @@ use sqlx::{Row, SqliteConnection};
 use crate::error::Error;
 use crate::rows;
 
-pub(crate) const USER_COLUMNS: &str = "id, email, username, password_hash, created_at, updated_at";
+pub(crate) const USER_COLUMNS: &str =
+    "id, email, username, display_name, avatar, password_hash, created_at, updated_at";
 pub(crate) const SESSION_COLUMNS: &str =
     "id, user_id, title, title_explicit, created_at, updated_at";
 pub(crate) const MESSAGE_COLUMNS: &str = "id, session_id, role, content, status, provider, model, \
@@ -24,6 +25,8 @@ pub(crate) fn user_from_row(row: &SqliteRow) -> Result<User, Error> {
         id: UserId(row.try_get("id")?),
         email: row.try_get("email")?,
         username: row.try_get("username")?,
+        display_name: row.try_get("display_name")?,
+        avatar: row.try_get("avatar")?,
         created_at: rows::time_from_micros(row.try_get("created_at")?)?,
         updated_at: rows::time_from_micros(row.try_get("updated_at")?)?,
     })

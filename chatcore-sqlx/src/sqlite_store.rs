@@ -37,6 +37,7 @@ use sqlx::Row;
 
 use crate::config::PoolConfig;
 use crate::error::{backend, is_foreign_key_violation, is_unique_violation, Error};
+use crate::rows;
 use crate::sqlite_json::{self, MESSAGE_OBJECT, SESSION_OBJECT};
 use crate::sqlite_rows::{
     exec_append, exec_update, micros, session_from_row, user_from_row, SESSION_COLUMNS,
@@ -205,10 +206,12 @@ impl SqliteStore {
         }
     }
 
-    /// Applies the embedded migrations that are not applied yet (idempotent).
+    /// Applies the embedded migrations that are not applied yet (idempotent),
+    /// then fills the people-search keys of users stored before the
+    /// messenger's migration (a no-op once done).
     pub async fn migrate(&self) -> Result<(), Error> {
         MIGRATOR.run(&self.writer).await?;
-        Ok(())
+        crate::messenger::backfill_search_keys(self).await
     }
 
     /// The pool reads go through (for a store made with [`new`](Self::new),
@@ -274,15 +277,23 @@ impl Store for SqliteStore {
     }
 
     async fn create_user(&self, user: NewUser) -> Result<User, StoreError> {
+        let (display_name_key, username_key) =
+            rows::search_keys(&user.display_name, &user.username);
+        // search_rowid: the row's number in the FTS5 search index (one
+        // writer at a time, so max + 1 is free).
         let inserted = sqlx::query(
-            "INSERT INTO users (id, email, username, password_hash, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO users (id, email, username, display_name, display_name_key, \
+             username_key, search_rowid, password_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, \
+             (SELECT COALESCE(MAX(search_rowid), 0) + 1 FROM users), $7, $8, $8)",
         )
         .bind(user.id.0)
         .bind(&user.email)
         .bind(&user.username)
+        .bind(&user.display_name)
+        .bind(display_name_key)
+        .bind(username_key)
         .bind(&user.password_hash)
-        .bind(micros(user.created_at))
         .bind(micros(user.created_at))
         .execute(&self.writer)
         .await;
@@ -291,6 +302,8 @@ impl Store for SqliteStore {
                 id: user.id,
                 email: user.email,
                 username: user.username,
+                display_name: user.display_name,
+                avatar: None,
                 created_at: user.created_at,
                 updated_at: user.created_at,
             }),

@@ -526,6 +526,18 @@ pub async fn sqlite_test_store() -> chatcore::testing::TestStore {
     chatcore::testing::TestStore::new(store).with_guard(dir)
 }
 
+/// Like [`sqlite_test_store`], for the messenger conformance suite (both
+/// traits of the store).
+#[cfg(feature = "sqlite")]
+pub async fn sqlite_messenger_test_store() -> chatcore::testing::MessengerTestStore {
+    let dir = tempfile::tempdir().expect("temporary directory for a SQLite test database");
+    let url = format!("sqlite://{}", dir.path().join("chatcore.db").display());
+    let store = crate::SqliteStore::connect(&url)
+        .await
+        .unwrap_or_else(|e| panic!("opening {url}: {e}"));
+    chatcore::testing::MessengerTestStore::new(store).with_guard(dir)
+}
+
 /// `url` with its database (path) replaced by `name`.
 fn with_database(url: &str, name: &str) -> String {
     let (base, query) = match url.split_once('?') {

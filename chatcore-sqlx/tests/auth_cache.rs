@@ -25,6 +25,7 @@ async fn fixture(cache: Option<usize>) -> (SqliteStore, AuthService, String) {
             email: "ada@example.com".to_owned(),
             password: "correct horse battery".to_owned(),
             username: None,
+            display_name: None,
         })
         .await
         .unwrap();

@@ -30,6 +30,7 @@ fn new_user(name: &str) -> NewUser {
         id: UserId::new(),
         email: format!("{name}@example.com"),
         username: name.to_owned(),
+        display_name: name.to_owned(),
         password_hash: "hash".to_owned(),
         created_at: chatcore::clock::now(),
     }

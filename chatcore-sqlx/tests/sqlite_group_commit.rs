@@ -36,6 +36,7 @@ async fn refused_writes_fail_alone_within_a_batch() {
             id: UserId::new(),
             email: "gc@example.com".to_owned(),
             username: "gc".to_owned(),
+            display_name: "gc".to_owned(),
             password_hash: "x".to_owned(),
             created_at: chatcore::clock::now(),
         })

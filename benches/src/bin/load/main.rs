@@ -3,12 +3,13 @@
 //! it with `wrk` over loopback, runs SSE and WebSocket clients itself, prints
 //! one table and writes it as JSON. Run it through `benches/load.sh`.
 //!
-//! `load [--smoke] [--out FILE] [--bin-dir DIR] [--skip-pg] [--only hello,sqlite,pg,sse,ws,flood]`
+//! `load [--smoke] [--out FILE] [--bin-dir DIR] [--skip-pg] [--only hello,sqlite,pg,sse,ws,flood,fanout]`
 //!
 //! Exit status: 0 when every check passed (every GET answered 2xx, no socket
 //! errors, every SSE delta delivered, every WebSocket held, no server died);
 //! 1 otherwise. Performance targets are reported, not enforced.
 
+mod fanout;
 mod flood;
 mod report;
 mod seed;
@@ -38,6 +39,8 @@ struct Mode {
     ws_sockets: usize,
     logins: usize,
     flood_seconds: u32,
+    /// Messenger fan-out: members (each with a socket), messages a second, seconds.
+    fanout: (usize, u32, u32),
 }
 
 const FULL: Mode = Mode {
@@ -52,6 +55,7 @@ const FULL: Mode = Mode {
     ws_sockets: 10_000,
     logins: 50,
     flood_seconds: 10,
+    fanout: (50, 500, 10),
 };
 
 const SMOKE: Mode = Mode {
@@ -66,6 +70,7 @@ const SMOKE: Mode = Mode {
     ws_sockets: 200,
     logins: 50,
     flood_seconds: 2,
+    fanout: (10, 100, 1),
 };
 
 #[derive(Debug)]
@@ -74,7 +79,7 @@ struct Args {
     out: PathBuf,
     bin_dir: PathBuf,
     skip_pg: bool,
-    /// Phases to run (all when empty): hello, sqlite, pg, sse, ws, flood.
+    /// Phases to run (all when empty): hello, sqlite, pg, sse, ws, flood, fanout.
     only: Vec<String>,
 }
 
@@ -324,6 +329,10 @@ async fn run(args: &Args, report: &mut Report) -> Result<()> {
         report.ws = Some(r);
     }
 
+    if args.runs("fanout") {
+        fanout_phase(args, report, &server_bin).await?;
+    }
+
     if args.runs("flood") {
         eprintln!("== /auth/me during {} concurrent logins", mode.logins);
         let mut server = Server::start(
@@ -345,6 +354,48 @@ async fn run(args: &Args, report: &mut Report) -> Result<()> {
         );
         report.check(server.alive(), "the login-flood server exited");
         report.flood = Some(r);
+    }
+    Ok(())
+}
+
+/// The messenger fan-out on SQLite, then PostgreSQL.
+async fn fanout_phase(args: &Args, report: &mut Report, server_bin: &std::path::Path) -> Result<()> {
+    let (members, rate, seconds) = args.mode.fanout;
+    eprintln!("== messenger fan-out: {members} members with sockets, {rate} messages/s for {seconds} s");
+    let mut runs = vec![("sqlite", None)];
+    let cluster = if args.skip_pg {
+        report.note("fan-out on postgres: skipped (--skip-pg)");
+        None
+    } else {
+        match tokio::task::spawn_blocking(chatcore_sqlx::testing::PgCluster::start).await? {
+            Ok(cluster) => Some(cluster),
+            Err(e) => {
+                report.note(&format!("fan-out on postgres: skipped, the cluster did not start: {e}"));
+                None
+            }
+        }
+    };
+    if let Some(cluster) = &cluster {
+        runs.push(("postgres", Some(cluster.url().to_owned())));
+    }
+    for (label, url) in runs {
+        let mut server = Server::start(
+            &format!("chatcore-server (fan-out, {label})"),
+            server_bin,
+            &chatcore_env(0, url.as_deref()),
+            "/health",
+        )
+        .await?;
+        let r = fanout::run(label, &http_client()?, &server, members, rate, seconds).await?;
+        report.check(
+            r.failures.is_empty(),
+            &format!("fan-out ({label}): {} failures: {:?}", r.failures.len(), r.failures.first()),
+        );
+        report.check(server.alive(), &format!("the fan-out server ({label}) exited"));
+        report.fanout.push(r);
+    }
+    if let Some(cluster) = cluster {
+        tokio::task::spawn_blocking(move || drop(cluster)).await?;
     }
     Ok(())
 }

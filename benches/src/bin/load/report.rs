@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use serde_json::{json, Value};
 
+use crate::fanout::{FanoutResult, FANOUT_CPU_RATIO_TARGET, FANOUT_P99_TARGET_MS};
 use crate::flood::FloodResult;
 use crate::sse::SseResult;
 use crate::wrk::WrkResult;
@@ -63,6 +64,7 @@ pub struct Report {
     pub sse: Option<SseResult>,
     pub ws: Option<WsResult>,
     pub flood: Option<FloodResult>,
+    pub fanout: Vec<FanoutResult>,
     pub notes: Vec<String>,
     pub failures: Vec<String>,
 }
@@ -215,6 +217,11 @@ impl Report {
                 f.baseline.p50_ms, f.baseline.p99_ms, f.during.p50_ms, f.during.p99_ms, f.during.rps, f.logins_in_flight, f.logins_ok, f.logins_failed,
                 f.hwm_before_kib, f.hwm_after_kib, met(f.during.p99_ms < FLOOD_P99_TARGET_MS));
         }
+        for f in &self.fanout {
+            let _ = writeln!(t, "Messenger fan-out ({}): {} members with sockets, {} messages at {:.0}/s (asked {}), {}/{} reached every socket; post-to-last-socket p50 {:.2} / p99 {:.2} / max {:.1} ms; server CPU {:.0} µs per message vs {:.0} µs per POST /chat/send = {:.2}x  target p99 <{FANOUT_P99_TARGET_MS} ms and ≤{FANOUT_CPU_RATIO_TARGET}x at 50 members, 500/s: {}",
+                f.label, f.members, f.messages, f.achieved_rate, f.rate, f.complete, f.messages, f.p50_ms, f.p99_ms, f.max_ms,
+                f.cpu_us_per_message, f.send_cpu_us, f.cpu_ratio(), sized(f.full_size(), f.met()));
+        }
         for n in &self.notes {
             let _ = writeln!(t, "note: {n}");
         }
@@ -270,6 +277,11 @@ impl Report {
                 v["target"] = json!(met(f.during.p99_ms < FLOOD_P99_TARGET_MS));
                 v
             }),
+            "messenger_fanout": self.fanout.iter().map(|f| {
+                let mut v = f.to_json();
+                v["target"] = json!(sized(f.full_size(), f.met()));
+                v
+            }).collect::<Vec<_>>(),
             "notes": self.notes,
             "failures": self.failures,
         })
