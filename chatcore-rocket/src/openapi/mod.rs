@@ -233,7 +233,60 @@ const LINKS: &[(&str, &str, &str, &str, &str, &str)] = &[
         "session_id",
         "$response.body#/user_message/session_id",
     ),
+    (
+        "upload_media",
+        "201",
+        "GetMedia",
+        "get_media",
+        "media_id",
+        "$response.body#/id",
+    ),
+    (
+        "send_conversation_message",
+        "201",
+        "ListConversationMessages",
+        "list_conversation_messages",
+        "conversation_id",
+        "$response.body#/conversation_id",
+    ),
 ];
+
+/// The operations a new conversation leads to (from `create_conversation`'s
+/// 201 and 200, by `conversation_id`). Leaving is not among them, for the
+/// reason the session delete by POST is not linked.
+const CONVERSATION_LINKS: &[(&str, &str)] = &[
+    ("GetConversation", "get_conversation"),
+    ("RenameConversation", "rename_conversation"),
+    ("AddMembers", "add_members"),
+    ("SendConversationMessage", "send_conversation_message"),
+    ("ListConversationMessages", "list_conversation_messages"),
+    ("MarkRead", "mark_read"),
+];
+
+/// [`LINKS`] with [`CONVERSATION_LINKS`] for both answers of a create.
+fn all_links() -> Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+)> {
+    let mut links = LINKS.to_vec();
+    for status in ["201", "200"] {
+        for (name, target) in CONVERSATION_LINKS {
+            links.push((
+                "create_conversation",
+                status,
+                name,
+                target,
+                "conversation_id",
+                "$response.body#/id",
+            ));
+        }
+    }
+    links
+}
 
 /// The [`LINKS`] on their responses.
 struct Links;
@@ -244,7 +297,7 @@ impl Modify for Links {
             for operation in operations(item) {
                 let id = operation.operation_id.clone().unwrap_or_default();
                 for (_, status, name, target, parameter, value) in
-                    LINKS.iter().filter(|link| link.0 == id)
+                    all_links().iter().filter(|link| link.0 == id)
                 {
                     if let Some(RefOr::T(response)) = operation.responses.responses.get_mut(*status)
                     {
@@ -358,7 +411,7 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), count, "duplicate operationId: {ids:?}");
-        for (from, status, name, to, _, _) in LINKS {
+        for (from, status, name, to, _, _) in &all_links() {
             assert!(ids.contains(from) && ids.contains(to), "{name}");
             let linked = doc["paths"]
                 .as_object()

@@ -178,8 +178,17 @@ fn one_of_values(values: &[&'static str]) -> ObjectBuilder {
     string().enum_values(Some(values.iter().copied()))
 }
 
+/// A UUID in its hyphenated form, as a pattern (tools that do not apply
+/// `format` to a nullable string still know the shape).
+const UUID_PATTERN: &str =
+    "^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$";
+
 fn nullable_uuid() -> ObjectBuilder {
-    nullable(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))))
+    nullable(
+        string()
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+            .pattern(Some(UUID_PATTERN)),
+    )
 }
 
 /// A UUID or null.
