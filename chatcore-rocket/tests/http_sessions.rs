@@ -394,7 +394,7 @@ async fn malformed_ids_unknown_routes_wrong_methods() {
         (Method::DELETE, "/chat/sessions", "GET, POST"),
         (Method::GET, "/auth/login", "POST"),
         (Method::GET, "/chat/send", "POST"),
-        (Method::POST, "/auth/me", "GET"),
+        (Method::POST, "/auth/me", "GET, PATCH"),
         (
             Method::POST,
             "/chat/sessions/0190a0b0-0000-7000-8000-000000000000",

@@ -11,8 +11,8 @@ use common::{assert_error, Db, Options, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-async fn messenger_server() -> TestServer {
-    TestServer::with(Options::on(Db::Memory)).await
+async fn messenger_server(db: Db) -> Option<TestServer> {
+    TestServer::try_with(Options::on(db)).await
 }
 
 fn id_of(value: &Value) -> String {
@@ -43,9 +43,10 @@ async fn send_json(
         .unwrap()
 }
 
-#[tokio::test]
-async fn direct_conversations_are_unique_per_pair() {
-    let server = messenger_server().await;
+async fn direct_conversations_are_unique_per_pair(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", Some("Alice")).await;
     let bob = server.member("bob", Some("Bob")).await;
 
@@ -122,9 +123,10 @@ async fn direct_conversations_are_unique_per_pair() {
     assert_eq!(got["title"], "Plans");
 }
 
-#[tokio::test]
-async fn member_lists_are_checked() {
-    let server = messenger_server().await;
+async fn member_lists_are_checked(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let unknown = uuid::Uuid::now_v7().to_string();
     for (body, field) in [
@@ -177,9 +179,10 @@ async fn many_users(server: &TestServer, count: usize) -> Vec<String> {
     ids
 }
 
-#[tokio::test]
-async fn groups_have_at_most_100_members() {
-    let server = messenger_server().await;
+async fn groups_have_at_most_100_members(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let others = many_users(&server, 100).await;
 
@@ -225,9 +228,10 @@ async fn groups_have_at_most_100_members() {
     assert_eq!(response.status(), StatusCode::OK);
 }
 
-#[tokio::test]
-async fn renames_members_and_leaving() {
-    let server = messenger_server().await;
+async fn renames_members_and_leaving(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let bob = server.member("bob", None).await;
     let carol = server.member("carol", None).await;
@@ -355,9 +359,10 @@ async fn renames_members_and_leaving() {
     assert_error(response, 422, "validation_error").await;
 }
 
-#[tokio::test]
-async fn messages_have_a_gapless_seq_and_can_be_read_in_ranges() {
-    let server = messenger_server().await;
+async fn messages_have_a_gapless_seq_and_can_be_read_in_ranges(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let bob = server.member("bob", None).await;
     let (_, direct) = server
@@ -560,9 +565,10 @@ async fn messages_have_a_gapless_seq_and_can_be_read_in_ranges() {
     assert_eq!(id_of(&listed[0]), id);
 }
 
-#[tokio::test]
-async fn read_pointers_and_unread_counts() {
-    let server = messenger_server().await;
+async fn read_pointers_and_unread_counts(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let bob = server.member("bob", None).await;
     let (_, direct) = server
@@ -630,9 +636,10 @@ async fn read_pointers_and_unread_counts() {
     }
 }
 
-#[tokio::test]
-async fn conversations_are_paged_like_sessions() {
-    let server = messenger_server().await;
+async fn conversations_are_paged_like_sessions(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let bob = server.member("bob", None).await;
     let mut created = Vec::new();
@@ -690,13 +697,15 @@ async fn conversations_are_paged_like_sessions() {
     }
 }
 
-#[tokio::test]
-async fn the_message_limit_is_429_with_retry_after() {
-    let server = TestServer::with(Options {
+async fn the_message_limit_is_429_with_retry_after(db: Db) {
+    let Some(server) = TestServer::try_with(Options {
         conversation_messages_per_minute: 2,
-        ..Options::on(Db::Memory)
+        ..Options::on(db)
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let bob = server.member("bob", None).await;
     let (_, direct) = server
@@ -733,9 +742,10 @@ async fn the_message_limit_is_429_with_retry_after() {
     assert_eq!(history.as_array().unwrap().len(), 3);
 }
 
-#[tokio::test]
-async fn everything_is_404_for_those_who_are_not_members() {
-    let server = messenger_server().await;
+async fn everything_is_404_for_those_who_are_not_members(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let bob = server.member("bob", None).await;
     let carol: Member = server.member("carol", None).await;
@@ -791,9 +801,10 @@ async fn everything_is_404_for_those_who_are_not_members() {
         .is_empty());
 }
 
-#[tokio::test]
-async fn every_new_path_answers_other_methods_with_405_and_allow() {
-    let server = messenger_server().await;
+async fn every_new_path_answers_other_methods_with_405_and_allow(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let id = uuid::Uuid::now_v7();
     for (method, path, allow) in [
@@ -846,3 +857,16 @@ async fn every_new_path_answers_other_methods_with_405_and_allow() {
         );
     }
 }
+
+on_every_store!(
+    direct_conversations_are_unique_per_pair,
+    member_lists_are_checked,
+    groups_have_at_most_100_members,
+    renames_members_and_leaving,
+    messages_have_a_gapless_seq_and_can_be_read_in_ranges,
+    read_pointers_and_unread_counts,
+    conversations_are_paged_like_sessions,
+    the_message_limit_is_429_with_retry_after,
+    everything_is_404_for_those_who_are_not_members,
+    every_new_path_answers_other_methods_with_405_and_allow,
+);

@@ -21,23 +21,24 @@ struct Dirs {
     temp: tempfile::TempDir,
 }
 
-async fn server_with_dirs() -> (TestServer, Dirs) {
+async fn server_with_dirs(db: Db) -> Option<(TestServer, Dirs)> {
     let dirs = Dirs {
         uploads: tempfile::tempdir().unwrap(),
         temp: tempfile::tempdir().unwrap(),
     };
-    let server = TestServer::with(Options {
+    let server = TestServer::try_with(Options {
         uploads: Some(dirs.uploads.path().to_owned()),
         temp_dir: Some(dirs.temp.path().to_owned()),
-        ..Options::on(Db::Memory)
+        ..Options::on(db)
     })
-    .await;
-    (server, dirs)
+    .await?;
+    Some((server, dirs))
 }
 
-#[tokio::test]
-async fn images_are_uploaded_and_served_to_members_only() {
-    let (server, dirs) = server_with_dirs().await;
+async fn images_are_uploaded_and_served_to_members_only(db: Db) {
+    let Some((server, dirs)) = server_with_dirs(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let bob = server.member("bob", None).await;
     let carol = server.member("carol", None).await;
@@ -135,9 +136,10 @@ async fn images_are_uploaded_and_served_to_members_only() {
     assert_eq!(files_below(dirs.temp.path()), Vec::<String>::new());
 }
 
-#[tokio::test]
-async fn exif_and_gps_never_reach_the_served_bytes() {
-    let (server, _dirs) = server_with_dirs().await;
+async fn exif_and_gps_never_reach_the_served_bytes(db: Db) {
+    let Some((server, _dirs)) = server_with_dirs(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let upload = jpeg_with_gps(64, 48);
     assert!(contains(&upload, EXIF_MARKER) && contains(&upload, b"Exif\0\0"));
@@ -271,9 +273,10 @@ fn bad_uploads(limit: usize) -> Vec<Bad> {
     ]
 }
 
-#[tokio::test]
-async fn bad_uploads_are_refused_and_leave_no_file_behind() {
-    let (server, dirs) = server_with_dirs().await;
+async fn bad_uploads_are_refused_and_leave_no_file_behind(db: Db) {
+    let Some((server, dirs)) = server_with_dirs(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     for (method, path, limit) in [
         (Method::PUT, "/auth/me/avatar", 2 * MIB),
@@ -366,13 +369,15 @@ async fn bad_uploads_are_refused_and_leave_no_file_behind() {
     assert_eq!(files_below(dirs.temp.path()), Vec::<String>::new());
 }
 
-#[tokio::test]
-async fn the_image_limit_is_configurable() {
-    let server = TestServer::with(Options {
+async fn the_image_limit_is_configurable(db: Db) {
+    let Some(server) = TestServer::try_with(Options {
         media_max_bytes: Some(1000),
-        ..Options::on(Db::Memory)
+        ..Options::on(db)
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let small = png(4, 4);
     assert!(small.len() < 1000);
@@ -390,9 +395,10 @@ async fn the_image_limit_is_configurable() {
     assert_error(response, 413, "payload_too_large").await;
 }
 
-#[tokio::test]
-async fn images_between_the_avatar_and_the_image_limits() {
-    let (server, dirs) = server_with_dirs().await;
+async fn images_between_the_avatar_and_the_image_limits(db: Db) {
+    let Some((server, dirs)) = server_with_dirs(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let big = noise_png(1000, 1000);
     assert!((2 * MIB..5 * MIB).contains(&big.len()), "{}", big.len());
@@ -412,3 +418,11 @@ async fn images_between_the_avatar_and_the_image_limits() {
     assert_eq!(files_below(dirs.uploads.path()).len(), 1);
     assert_eq!(files_below(dirs.temp.path()), Vec::<String>::new());
 }
+
+on_every_store!(
+    images_are_uploaded_and_served_to_members_only,
+    exif_and_gps_never_reach_the_served_bytes,
+    bad_uploads_are_refused_and_leave_no_file_behind,
+    the_image_limit_is_configurable,
+    images_between_the_avatar_and_the_image_limits,
+);

@@ -20,8 +20,8 @@ type Socket = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
 
 const WAIT: Duration = Duration::from_secs(10);
 
-async fn messenger_server() -> TestServer {
-    TestServer::with(Options::on(Db::Memory)).await
+async fn messenger_server(db: Db) -> Option<TestServer> {
+    TestServer::try_with(Options::on(db)).await
 }
 
 async fn signed_in(server: &TestServer, token: &str) -> Socket {
@@ -89,9 +89,10 @@ async fn direct(
     id_of(&conversation)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conversation_send_reaches_every_member_and_answers_its_sender_once() {
-    let server = messenger_server().await;
+async fn conversation_send_reaches_every_member_and_answers_its_sender_once(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", Some("Alice")).await;
     let bob = server.member("bob", None).await;
     let mut a = signed_in(&server, &alice.token).await;
@@ -169,13 +170,15 @@ async fn conversation_send_reaches_every_member_and_answers_its_sender_once() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn conversation_send_errors_carry_the_request_id() {
-    let server = TestServer::with(Options {
+async fn conversation_send_errors_carry_the_request_id(db: Db) {
+    let Some(server) = TestServer::try_with(Options {
         conversation_messages_per_minute: 1,
-        ..Options::on(Db::Memory)
+        ..Options::on(db)
     })
-    .await;
+    .await
+    else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let bob = server.member("bob", None).await;
     let carol = server.member("carol", None).await;
@@ -232,9 +235,10 @@ async fn conversation_send_errors_carry_the_request_id() {
     assert!(limited["retry_after"].as_u64().unwrap() >= 1, "{limited}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn typing_is_relayed_to_the_others_and_throttled() {
-    let server = messenger_server().await;
+async fn typing_is_relayed_to_the_others_and_throttled(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let bob = server.member("bob", None).await;
     let carol = server.member("carol", None).await;
@@ -281,9 +285,10 @@ async fn typing_is_relayed_to_the_others_and_throttled() {
         .is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn reads_renames_and_members_reach_the_sockets() {
-    let server = messenger_server().await;
+async fn reads_renames_and_members_reach_the_sockets(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let bob = server.member("bob", None).await;
     let carol = server.member("carol", None).await;
@@ -400,9 +405,10 @@ async fn reads_renames_and_members_reach_the_sockets() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reconnecting_client_gets_exactly_what_it_missed() {
-    let server = messenger_server().await;
+async fn a_reconnecting_client_gets_exactly_what_it_missed(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let bob = server.member("bob", None).await;
     let mut a = signed_in(&server, &alice.token).await;
@@ -441,9 +447,10 @@ async fn a_reconnecting_client_gets_exactly_what_it_missed() {
     assert_eq!(recv(&mut a).await["message"]["seq"], 7);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_conversation_arrives_in_ascending_seq_each_once() {
-    let server = messenger_server().await;
+async fn one_conversation_arrives_in_ascending_seq_each_once(db: Db) {
+    let Some(server) = messenger_server(db).await else {
+        return;
+    };
     let alice = server.member("alice", None).await;
     let bob = server.member("bob", None).await;
     let mut a = signed_in(&server, &alice.token).await;
@@ -506,3 +513,12 @@ async fn one_conversation_arrives_in_ascending_seq_each_once() {
         .await
         .is_empty());
 }
+
+on_every_store!(
+    conversation_send_reaches_every_member_and_answers_its_sender_once,
+    conversation_send_errors_carry_the_request_id,
+    typing_is_relayed_to_the_others_and_throttled,
+    reads_renames_and_members_reach_the_sockets,
+    a_reconnecting_client_gets_exactly_what_it_missed,
+    one_conversation_arrives_in_ascending_seq_each_once,
+);

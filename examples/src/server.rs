@@ -25,7 +25,8 @@ use std::time::Duration;
 use chatcore::messenger::{MediaStores, DEFAULT_MEDIA_MAX_BYTES, DEFAULT_MESSAGES_PER_MINUTE};
 use chatcore::{
     AuthService, ChatConfig, ChatService, EventBus, JwtTokens, LlmProvider, LocalDirMedia,
-    LocalEventBus, MessengerConfig, PasswordHasher, DEFAULT_LOGIN_LIMIT, DEFAULT_TITLE_TIMEOUT,
+    LocalEventBus, MessengerConfig, MessengerService, PasswordHasher, DEFAULT_LOGIN_LIMIT,
+    DEFAULT_TITLE_TIMEOUT,
 };
 use chatcore_llm::ProviderConfig;
 use chatcore_rocket::{ApiState, Chatcore, CorsConfig};
@@ -245,7 +246,8 @@ fn describe_database(url: &str) -> String {
 /// Connects the store, builds the services, runs recovery and returns the
 /// Rocket (not launched). Rocket settings come from `ROCKET_*` / Rocket.toml.
 pub async fn build(config: ServerConfig) -> Result<Rocket<Build>, ServerError> {
-    let store = chatcore_sqlx::connect(&config.database_url).await?;
+    let stores = chatcore_sqlx::connect_stores(&config.database_url).await?;
+    let store = stores.store;
     let database = describe_database(&config.database_url);
 
     let secret = secret::resolve(config.jwt_secret.clone(), &config.database_url)?;
@@ -279,12 +281,13 @@ pub async fn build(config: ServerConfig) -> Result<Rocket<Build>, ServerError> {
         avatars: Arc::new(LocalDirMedia::new(uploads.join("avatars"))?),
         images: Arc::new(LocalDirMedia::new(uploads.join("images"))?),
     };
-    // TODO(after `git merge messenger`): take the messenger store from
-    // chatcore-sqlx (`connect_stores(url)` -> `{ store, messenger }`) and
-    // build `MessengerService::with_config(messenger, media, bus,
-    // auth.clone(), config.messenger_config())` for `with_messenger`.
-    // Until then the messenger's routes answer 503.
-    let _ = (media, bus);
+    let messenger = MessengerService::with_config(
+        stores.messenger,
+        media,
+        bus,
+        Arc::clone(&auth),
+        config.messenger_config(),
+    );
 
     let mut figment = rocket::Config::figment();
     if std::env::var_os("ROCKET_LOG_LEVEL").is_none() {
@@ -331,7 +334,7 @@ pub async fn build(config: ServerConfig) -> Result<Rocket<Build>, ServerError> {
             tracing::info!("shutting down: finishing requests, storing running replies")
         })
     }));
-    let state = ApiState::new(auth, chat);
+    let state = ApiState::new(auth, chat).with_messenger(messenger);
     Ok(Chatcore::new(state).cors(config.cors).attach(rocket, "/"))
 }
 

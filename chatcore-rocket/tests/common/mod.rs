@@ -27,11 +27,12 @@ pub const SECRET: &[u8] = b"http-tests-secret-http-tests-secret-0123";
 
 /// Which database a test server uses.
 pub enum Db {
-    /// A temporary SQLite file (the default).
+    /// A temporary SQLite file (the default), with its messenger store.
     Sqlite,
-    /// A fresh PostgreSQL database from chatcore-sqlx's harness.
+    /// A fresh PostgreSQL database from chatcore-sqlx's harness, with its
+    /// messenger store.
     Postgres,
-    /// A given store.
+    /// A given store (no messenger: its routes answer 503).
     Given(Arc<dyn Store>),
     /// chatcore's `MemoryStore`, for the LLM chat and the messenger.
     Memory,
@@ -100,7 +101,8 @@ pub struct TestServer {
     /// The messenger, when the store has one.
     pub messenger: Option<MessengerService>,
     shutdown: rocket::Shutdown,
-    _guard: Option<chatcore::testing::TestStore>,
+    /// Keeps the test database (a SQLite file's directory) alive.
+    _guard: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl Drop for TestServer {
@@ -161,20 +163,22 @@ impl TestServer {
     /// Like [`TestServer::with`]; `None` when PostgreSQL was asked for and
     /// chatcore-sqlx's harness says to skip (`CHATCORE_SKIP_PG=1` outside CI).
     pub async fn try_with(options: Options) -> Option<Self> {
-        // TODO(after `git merge messenger`): the SQLite and PostgreSQL test
-        // stores' messenger stores, once chatcore-sqlx has them.
         let (store, messenger_store, guard): (Arc<dyn Store>, Option<Arc<dyn MessengerStore>>, _) =
             match options.db {
                 Db::Sqlite => {
-                    let test_store = chatcore_sqlx::testing::sqlite_test_store().await;
-                    (test_store.store(), None, Some(test_store))
+                    let dir = tempfile::tempdir().unwrap();
+                    let url = format!("sqlite://{}", dir.path().join("chatcore.db").display());
+                    let stores = chatcore_sqlx::connect_stores(&url).await.unwrap();
+                    let guard: Box<dyn std::any::Any + Send + Sync> = Box::new(dir);
+                    (stores.store, Some(stores.messenger), Some(guard))
                 }
                 Db::Postgres => {
                     let Some(store) = chatcore_sqlx::testing::pg_test_store().await else {
                         eprintln!("PostgreSQL unavailable and skipping allowed: test skipped");
                         return None;
                     };
-                    (Arc::new(store), None, None)
+                    let stores = chatcore_sqlx::Stores::of(store);
+                    (stores.store, Some(stores.messenger), None)
                 }
                 Db::Given(store) => (store, None, None),
                 Db::Memory => {
@@ -430,4 +434,29 @@ impl SseReader {
         }
         events
     }
+}
+
+/// One `#[tokio::test]` per store for each scenario `async fn name(db: Db)`:
+/// `name::memory`, `name::sqlite` and `name::postgres` (skipped only where
+/// chatcore-sqlx's harness allows it, `CHATCORE_SKIP_PG=1` outside CI).
+#[macro_export]
+macro_rules! on_every_store {
+    ($($scenario:ident),* $(,)?) => {
+        $(
+            mod $scenario {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn memory() {
+                    super::$scenario($crate::common::Db::Memory).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sqlite() {
+                    super::$scenario($crate::common::Db::Sqlite).await;
+                }
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    super::$scenario($crate::common::Db::Postgres).await;
+                }
+            }
+        )*
+    };
 }
