@@ -93,12 +93,14 @@ fn slots(slots: &Slots) -> std::sync::MutexGuard<'_, Vec<Slot>> {
 
 /// Opens an authenticated socket and counts the `conversation_message`
 /// frames whose `client_id` is `m<n>` into `slots`.
-async fn listen(url: String, token: String, slots: Slots) -> Result<tokio::task::JoinHandle<()>> {
+async fn listen(url: String, token: String, counts: Slots) -> Result<tokio::task::JoinHandle<()>> {
     let (mut socket, _) = tokio_tungstenite::connect_async(url.as_str())
         .await
         .context("connect")?;
     socket
-        .send(Message::text(json!({"type": "auth", "token": token}).to_string()))
+        .send(Message::text(
+            json!({"type": "auth", "token": token}).to_string(),
+        ))
         .await?;
     loop {
         match tokio::time::timeout(Duration::from_secs(30), socket.next()).await {
@@ -127,7 +129,7 @@ async fn listen(url: String, token: String, slots: Slots) -> Result<tokio::task:
                 .and_then(|c| c.strip_prefix('m'))
                 .and_then(|n| n.parse::<usize>().ok());
             if let Some(index) = index {
-                let mut all = slots(&slots);
+                let mut all = slots(&counts);
                 if let Some(slot) = all.get_mut(index) {
                     slot.seen += 1;
                     slot.last = Some(now);
@@ -140,7 +142,10 @@ async fn listen(url: String, token: String, slots: Slots) -> Result<tokio::task:
 async fn post(api: &Api, conversation: &str, n: usize) -> Result<()> {
     let r = api
         .http
-        .post(format!("{}/conversations/{conversation}/messages", api.base))
+        .post(format!(
+            "{}/conversations/{conversation}/messages",
+            api.base
+        ))
         .header("Authorization", api.auth())
         .json(&json!({"text": format!("fan-out message {n}"), "client_id": format!("m{n}")}))
         .send()

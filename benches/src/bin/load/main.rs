@@ -359,9 +359,15 @@ async fn run(args: &Args, report: &mut Report) -> Result<()> {
 }
 
 /// The messenger fan-out on SQLite, then PostgreSQL.
-async fn fanout_phase(args: &Args, report: &mut Report, server_bin: &std::path::Path) -> Result<()> {
+async fn fanout_phase(
+    args: &Args,
+    report: &mut Report,
+    server_bin: &std::path::Path,
+) -> Result<()> {
     let (members, rate, seconds) = args.mode.fanout;
-    eprintln!("== messenger fan-out: {members} members with sockets, {rate} messages/s for {seconds} s");
+    eprintln!(
+        "== messenger fan-out: {members} members with sockets, {rate} messages/s for {seconds} s"
+    );
     let mut runs = vec![("sqlite", None)];
     let cluster = if args.skip_pg {
         report.note("fan-out on postgres: skipped (--skip-pg)");
@@ -370,7 +376,9 @@ async fn fanout_phase(args: &Args, report: &mut Report, server_bin: &std::path::
         match tokio::task::spawn_blocking(chatcore_sqlx::testing::PgCluster::start).await? {
             Ok(cluster) => Some(cluster),
             Err(e) => {
-                report.note(&format!("fan-out on postgres: skipped, the cluster did not start: {e}"));
+                report.note(&format!(
+                    "fan-out on postgres: skipped, the cluster did not start: {e}"
+                ));
                 None
             }
         }
@@ -389,9 +397,16 @@ async fn fanout_phase(args: &Args, report: &mut Report, server_bin: &std::path::
         let r = fanout::run(label, &http_client()?, &server, members, rate, seconds).await?;
         report.check(
             r.failures.is_empty(),
-            &format!("fan-out ({label}): {} failures: {:?}", r.failures.len(), r.failures.first()),
+            &format!(
+                "fan-out ({label}): {} failures: {:?}",
+                r.failures.len(),
+                r.failures.first()
+            ),
         );
-        report.check(server.alive(), &format!("the fan-out server ({label}) exited"));
+        report.check(
+            server.alive(),
+            &format!("the fan-out server ({label}) exited"),
+        );
         report.fanout.push(r);
     }
     if let Some(cluster) = cluster {

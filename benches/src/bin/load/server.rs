@@ -30,7 +30,10 @@ pub fn chatcore_env(delay_ms: u64, database_url: Option<&str>) -> Vec<(String, S
         ("CHATCORE_OFFLINE_DELAY_MS".into(), delay_ms.to_string()),
         ("CHATCORE_MESSAGES_PER_MINUTE".into(), "0".into()),
         ("CHATCORE_LOGIN_LIMIT".into(), "0".into()),
-        ("CHATCORE_CONVERSATION_MESSAGES_PER_MINUTE".into(), "0".into()),
+        (
+            "CHATCORE_CONVERSATION_MESSAGES_PER_MINUTE".into(),
+            "0".into(),
+        ),
         (
             "JWT_SECRET".into(),
             "load-benchmark-secret-0123456789abcdef".into(),
