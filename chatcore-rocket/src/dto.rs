@@ -39,6 +39,27 @@ where
     }
 }
 
+/// A non-negative whole number, also when written with a zero fraction
+/// (`6.0`: JSON Schema counts it as an integer, so a client generating from
+/// the document may send it); `1.5`, `-1` and strings are refused.
+pub fn deserialize_whole_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<u64, D::Error> {
+    let number = serde_json::Number::deserialize(deserializer)?;
+    if let Some(value) = number.as_u64() {
+        return Ok(value);
+    }
+    match number.as_f64() {
+        // Exactly representable (2^53) and whole: the integer it spells.
+        Some(value) if value.fract() == 0.0 && (0.0..=9_007_199_254_740_992.0).contains(&value) => {
+            Ok(value as u64)
+        }
+        _ => Err(serde::de::Error::custom(
+            "must be a whole number, 0 or more",
+        )),
+    }
+}
+
 /// [`deserialize_id`] for an optional id (`null` or absent: `None`).
 pub fn deserialize_optional_id<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
 where

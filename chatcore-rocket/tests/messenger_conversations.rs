@@ -621,11 +621,28 @@ async fn read_pointers_and_unread_counts(db: Db) {
         ),
         (Some(0), Some(4))
     );
+    // A whole number written with a fraction is that number.
+    let response = send_json(
+        &server,
+        Method::POST,
+        &read,
+        &alice.token,
+        json!({"seq": 3.0}),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        server.get_json(&path, &alice.token).await["last_read_seq"],
+        3
+    );
     for body in [
         json!({"seq": -1}),
         json!({"seq": "1"}),
         json!({}),
         json!({"seq": 1.5}),
+        json!({"seq": -1.0}),
+        json!({"seq": 1e300}),
+        json!({"seq": null}),
     ] {
         let response = send_json(&server, Method::POST, &read, &bob.token, body.clone()).await;
         let error = assert_error(response, 422, "validation_error").await;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{deserialize_ids, deserialize_optional_id, serialize_time};
+use super::{deserialize_ids, deserialize_optional_id, deserialize_whole_number, serialize_time};
 use crate::openapi::schemas;
 use crate::state::ApiState;
 
@@ -248,6 +248,7 @@ pub struct SendConversationMessageBody {
 #[derive(Clone, Debug, Deserialize, ToSchema)]
 pub struct ReadBody {
     /// Read up to this `seq` (clamped to the latest; never moves back).
+    #[serde(deserialize_with = "deserialize_whole_number")]
     #[schema(minimum = 0)]
     pub seq: u64,
 }
