@@ -14,7 +14,8 @@
 //! - no `file` part, or more than one file (a part with a file name or a
 //!   content type, whatever its name, or a second `file`) is 422
 //!   `validation_error` (field `file`); a `file` part sent as a plain text
-//!   value counts as the file (its bytes are judged like any other);
+//!   value counts as the file (its bytes are judged like any other); any
+//!   other text part is 422 too (field `file`);
 //! - a body that is not `multipart/form-data` is 415
 //!   `unsupported_media_type`; a broken multipart body is 400
 //!   `bad_request`; a body over Rocket's `limits.data-form` is 413 (that
@@ -96,6 +97,8 @@ struct Parts {
     files: usize,
     /// The first problem met (too large, unreadable, ...).
     error: Option<ApiError>,
+    /// The name of the first text part other than `file`.
+    unexpected: Option<String>,
 }
 
 /// The field name of the file.
@@ -141,12 +144,18 @@ impl<'r, K: UploadKind> FromForm<'r> for UploadForm<K> {
             file: None,
             files: 0,
             error: None,
+            unexpected: None,
         }
     }
 
     fn push_value(parts: &mut Parts, field: ValueField<'r>) {
-        // Other text fields are ignored, like unknown JSON fields.
-        if field.name.source().as_str() != FILE {
+        // The form has one part, `file`: any other is refused (the
+        // document says `additionalProperties: false`).
+        let name = field.name.source().as_str();
+        if name != FILE {
+            parts
+                .unexpected
+                .get_or_insert_with(|| name.chars().take(64).collect());
             return;
         }
         parts.files += 1;
@@ -190,12 +199,18 @@ impl<'r, K: UploadKind> FromForm<'r> for UploadForm<K> {
             Parts { files, .. } if files > 1 => Err(file_error(
                 "send exactly one file; this form has more than one",
             )),
+            Parts { file: None, .. } => Err(file_error(
+                "is required: a multipart/form-data part named `file`",
+            )),
+            Parts {
+                unexpected: Some(name),
+                ..
+            } => Err(file_error(&format!(
+                "send only the part `file`; this form also has `{name}`"
+            ))),
             Parts {
                 file: Some(bytes), ..
             } => Ok(bytes),
-            Parts { .. } => Err(file_error(
-                "is required: a multipart/form-data part named `file`",
-            )),
         };
         Ok(UploadForm {
             result,

@@ -265,6 +265,15 @@ fn bad_uploads(limit: usize) -> Vec<Bad> {
             code: "validation_error",
         },
         Bad {
+            what: "a good file and a text part besides",
+            parts: vec![
+                Part::file(png(4, 4), "a.png", "image/png"),
+                Part::text("caption", "hello"),
+            ],
+            status: 422,
+            code: "validation_error",
+        },
+        Bad {
             what: "an empty file",
             parts: vec![Part::file(Vec::new(), "empty.png", "image/png")],
             status: 415,

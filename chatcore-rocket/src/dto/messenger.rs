@@ -192,8 +192,13 @@ pub struct UpdateMeBody {
     pub display_name: String,
 }
 
-/// Body of `PUT /auth/me/avatar` and `POST /media` (`multipart/form-data`).
-#[derive(Clone, Debug, ToSchema)]
+/// Body of `PUT /auth/me/avatar` and `POST /media` (`multipart/form-data`):
+/// one part, `file`.
+// `additionalProperties: false` through serde's `deny_unknown_fields`
+// (`Deserialize` is derived for nothing else); the upload guard refuses
+// any part but `file` with 422.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(as = Upload)]
 pub struct UploadBody {
     /// The image: PNG, JPEG, GIF or WebP, decided by its bytes (the part's
