@@ -1,7 +1,8 @@
 //! Starts the real `chatcore-server` binary with a temporary database and
 //! drives it over HTTP: health, auth, a reply from the offline provider, the
-//! web UI with its SPA fallback, the persisted JWT key, and a graceful
-//! SIGTERM that stores a running reply as `interrupted`.
+//! web UI with its SPA fallback, the persisted JWT key, a graceful
+//! SIGTERM that stores a running reply as `interrupted`, and the messenger
+//! with its uploads on disk (beside the database, or `CHATCORE_UPLOAD_DIR`).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
@@ -24,7 +25,16 @@ impl Drop for Server {
 }
 
 fn start(dir: &Path, delay_ms: u32) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chatcore-server"))
+    start_with(dir, delay_ms, &[])
+}
+
+fn start_with(dir: &Path, delay_ms: u32, env: &[(&str, &Path)]) -> Server {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_chatcore-server"));
+    command.env_remove("CHATCORE_UPLOAD_DIR");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command
         .current_dir(dir)
         .env_remove("JWT_SECRET")
         .env_remove("CHATCORE_PROVIDERS")
@@ -274,4 +284,157 @@ async fn sigterm_stores_a_running_reply_as_interrupted() {
     let reply = &history["messages"][1];
     assert_eq!(reply["status"], "interrupted", "{history}");
     assert!(!reply["content"].as_str().unwrap().is_empty());
+}
+
+/// A 3 x 2 PNG.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x02, 0x08, 0x02, 0x00, 0x00, 0x00, 0x12, 0x16, 0xf1,
+    0x4d, 0x00, 0x00, 0x00, 0x15, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0x64, 0x64, 0x62, 0x66,
+    0x60, 0x60, 0x60, 0x60, 0x60, 0x60, 0x62, 0x80, 0x01, 0x00, 0x00, 0xa6, 0x00, 0x0a, 0x01, 0xde,
+    0x68, 0x2f, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+/// A `multipart/form-data` body with one part `file` (built by the test,
+/// the way a browser's `FormData` does).
+fn upload(bytes: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "chatcore-test-boundary-7d1f";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"../../x.png\"\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn register(
+    http: &reqwest::Client,
+    url: &str,
+    name: &str,
+    display: &str,
+) -> (String, String) {
+    let body: Value = http
+        .post(format!("{url}/auth/register"))
+        .json(&json!({"email": format!("{name}@example.com"), "password": "correct horse battery", "username": name, "display_name": display}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["user"]["display_name"], display);
+    (
+        body["access_token"].as_str().unwrap().to_owned(),
+        body["user"]["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn files(dir: &Path) -> Vec<String> {
+    match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+/// The messenger with no configuration: two people find each other, talk,
+/// and their uploads land in `uploads/` beside the database (or in
+/// `CHATCORE_UPLOAD_DIR`), under random names.
+#[tokio::test]
+async fn server_process_runs_the_messenger_with_uploads_on_disk() {
+    for explicit in [false, true] {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let server = if explicit {
+            start_with(dir.path(), 0, &[("CHATCORE_UPLOAD_DIR", elsewhere.path())])
+        } else {
+            start(dir.path(), 0)
+        };
+        let uploads = if explicit {
+            elsewhere.path().to_path_buf()
+        } else {
+            dir.path().join("uploads")
+        };
+        let http = reqwest::Client::new();
+        let url = server.url.clone();
+        let (ada, _) = register(&http, &url, "ada", "Ada Lovelace").await;
+        let (_, elodie_id) = register(&http, &url, "elodie", "Élodie Martin").await;
+
+        let found: Value = http
+            .get(format!("{url}/users/search?q=%C3%89LODIE"))
+            .bearer_auth(&ada)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(found[0]["id"], elodie_id.as_str());
+        assert!(found[0].get("email").is_none());
+
+        let created = http
+            .post(format!("{url}/conversations"))
+            .bearer_auth(&ada)
+            .json(&json!({"member_ids": [elodie_id]}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), 201);
+        let conversation: Value = created.json().await.unwrap();
+        assert_eq!(conversation["kind"], "direct");
+        let id = conversation["id"].as_str().unwrap();
+
+        let (content_type, body) = upload(PNG);
+        let me: Value = http
+            .put(format!("{url}/auth/me/avatar"))
+            .bearer_auth(&ada)
+            .header("content-type", &content_type)
+            .body(body.clone())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let avatar = me["avatar_url"].as_str().unwrap().to_owned();
+        let name = avatar.strip_prefix("/avatars/").unwrap();
+        assert_eq!(files(&uploads.join("avatars")), vec![name.to_owned()]);
+        assert_eq!(name.len(), 32 + ".png".len());
+        let served = http.get(format!("{url}{avatar}")).send().await.unwrap();
+        assert_eq!(served.headers()["content-type"], "image/png");
+
+        let media = http
+            .post(format!("{url}/media"))
+            .bearer_auth(&ada)
+            .header("content-type", &content_type)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(media.status(), 201);
+        let media: Value = media.json().await.unwrap();
+        assert_eq!(
+            (media["width"].as_u64(), media["height"].as_u64()),
+            (Some(3), Some(2))
+        );
+        assert_eq!(files(&uploads.join("images")).len(), 1);
+
+        let sent = http
+            .post(format!("{url}/conversations/{id}/messages"))
+            .bearer_auth(&ada)
+            .json(&json!({"text": "Bonjour !", "image_id": media["id"], "client_id": "c-1"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.status(), 201);
+        let sent: Value = sent.json().await.unwrap();
+        assert_eq!(sent["seq"], 1);
+        assert_eq!(sent["image"]["id"], media["id"]);
+        if !explicit {
+            assert!(!elsewhere.path().join("avatars").exists());
+        }
+        terminate(server);
+    }
 }
