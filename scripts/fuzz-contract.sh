@@ -14,6 +14,11 @@
 #   FUZZ_SEED            schemathesis seed (default 20261201, so that CI runs are
 #                        reproducible; set another to explore)
 #   FUZZ_WORKERS         concurrent workers (default 2)
+#   FUZZ_MAX_TIME        time budget of the run in seconds (default 180):
+#                        fuzzing and stateful testing repeat until it is spent,
+#                        and no phase runs past it (Hypothesis's search for
+#                        inputs an operation accepts can otherwise run on for
+#                        many minutes on a busy machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -21,6 +26,7 @@ root=$(pwd)
 server_bin="${CHATCORE_SERVER_BIN:-$root/target/debug/chatcore-server}"
 st="${CHATCORE_PY_VENV:-$root/target/py-venv}/bin/st"
 max_examples="${FUZZ_MAX_EXAMPLES:-60}"
+max_time="${FUZZ_MAX_TIME:-180}"
 seed="${FUZZ_SEED:-20261201}"
 
 [ -x "$server_bin" ] || { echo "fuzz: no server binary at $server_bin (cargo build --bin chatcore-server)" >&2; exit 1; }
@@ -78,6 +84,7 @@ status=0
     --checks "$checks" \
     --header "Authorization: Bearer $token" \
     --max-examples "$max_examples" \
+    --max-time "$max_time" \
     --seed "$seed" \
     --generation-database none \
     --workers "${FUZZ_WORKERS:-2}" \
