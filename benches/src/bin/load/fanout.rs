@@ -157,22 +157,27 @@ async fn post(api: &Api, conversation: &str, n: usize) -> Result<()> {
 }
 
 /// Server CPU µs of one `POST /chat/send` (offline, zero delay), from
-/// `count` sends, 8 at a time.
+/// `count` sends: 8 sessions, each sent to in turn by its own task (a
+/// session runs one reply at a time).
 async fn chat_send_cpu(api: &Api, server: &Server, count: usize) -> Result<f64> {
-    let session = api.create_session("fan-out baseline").await?;
-    for _ in 0..20 {
-        api.send(&session, "warm up").await?;
+    const SESSIONS: usize = 8;
+    let sessions = api.create_sessions(SESSIONS, SESSIONS).await?;
+    for session in &sessions {
+        api.send(session, "warm up").await?;
     }
+    let each = count.div_ceil(SESSIONS);
     let cpu = server.cpu_s();
-    stream::iter(0..count)
-        .map(|i| {
-            let session = session.clone();
-            async move { api.send(&session, &format!("baseline {i}")).await }
+    stream::iter(sessions)
+        .map(|session| async move {
+            for i in 0..each {
+                api.send(&session, &format!("baseline {i}")).await?;
+            }
+            Ok::<(), anyhow::Error>(())
         })
-        .buffer_unordered(8)
+        .buffer_unordered(SESSIONS)
         .try_collect::<Vec<_>>()
         .await?;
-    Ok((server.cpu_s() - cpu) * 1e6 / count as f64)
+    Ok((server.cpu_s() - cpu) * 1e6 / (each * SESSIONS) as f64)
 }
 
 /// One run: `members` users each with a socket, `seconds` at `rate` messages a second.
