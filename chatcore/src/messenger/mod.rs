@@ -4,8 +4,8 @@
 //! conversations and their members, messages with a gapless
 //! per-conversation `seq`, read pointers and unread counts, idempotent
 //! sends, typing, the per-user message limit, uploads — over three traits:
-//! [`MessengerStore`] (rows), [`MediaStore`](crate::media::MediaStore)
-//! (bytes of avatars and images) and [`EventBus`](crate::EventBus) (pushes
+//! [`MessengerStore`] (rows), [`MediaStore`]
+//! (bytes of avatars and images) and [`EventBus`] (pushes
 //! to every member's sockets). Nothing here knows HTTP.
 //!
 //! # Delivery order

@@ -34,7 +34,7 @@ impl MessengerService {
     }
 
     /// People whose display name or username contains `query`, compared
-    /// after [`fold`](crate::fold::fold)ing both (case-insensitive for all
+    /// after [`fold`]ing both (case-insensitive for all
     /// of Unicode), the caller excluded: exact matches first, then prefix
     /// matches, then the rest, each group by display name. `query` is
     /// trimmed, 1..=64 characters; `limit` 1..=50 (default 20).
