@@ -20,8 +20,10 @@
 //!   tables as BIGINT microseconds on both); only transactions, value
 //!   binding and the trigram "contains" of people search differ per backend.
 //!   People search runs on indexes: B-trees on the folded names for exact
-//!   and prefix matches, FTS5 trigram (SQLite) or `pg_trgm` GIN (PostgreSQL)
-//!   for substrings of three characters or more.
+//!   and prefix matches; for substrings, a table of every 1- and
+//!   2-character substring of each name in display-name order (read in
+//!   order, stopped at the limit) and a trigram index (FTS5 on SQLite, a
+//!   GIN index of trigram arrays on PostgreSQL) for longer ones.
 //!
 //! [`connect`] picks the backend from the URL ([`connect_stores`] gives the
 //! messenger's store of the same connection too):

@@ -19,8 +19,8 @@
 //! - binding values and reading columns ([`Arg`], [`Columns`]), in particular
 //!   the times of the older `users` table (INTEGER microseconds on SQLite,
 //!   `TIMESTAMPTZ` on PostgreSQL);
-//! - the "contains" condition of people search (an FTS5 trigram index on
-//!   SQLite, `pg_trgm` GIN indexes on PostgreSQL; see `search.rs`).
+//! - people search's trigram index (an FTS5 trigram table on SQLite, a GIN
+//!   index of trigram arrays on PostgreSQL; see `search.rs`).
 //!
 //! # Times
 //!
@@ -55,6 +55,8 @@ mod people;
 mod plan_tests;
 mod rows;
 mod search;
+#[cfg(all(test, feature = "sqlite", feature = "postgres"))]
+mod search_tests;
 mod sql;
 
 #[cfg(feature = "postgres")]
@@ -111,6 +113,15 @@ impl Stmt {
 
     pub(crate) fn args(&self) -> &[Arg] {
         &self.args
+    }
+
+    /// Other text with the same arguments (EXPLAIN in the tests).
+    #[cfg(test)]
+    pub(crate) fn with_sql(&self, sql: String) -> Stmt {
+        Stmt {
+            sql: sql.into(),
+            args: self.args.clone(),
+        }
     }
 
     fn arg(mut self, arg: Arg) -> Self {
@@ -198,14 +209,18 @@ pub(crate) trait Backend: Send + Sync + 'static {
     /// A write transaction.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
 
-    /// The condition of people search's "contains" group on the `users`
-    /// columns `display_name_key` and `username_key`, testing `$5` (see
-    /// [`Backend::contains_arg`]). `short`: the query has fewer than three
-    /// characters (no trigram to look up).
-    fn contains_condition(short: bool) -> &'static str;
+    /// The function that finds a string in another, `(haystack, needle)`,
+    /// giving a position from 1, or 0 (SQLite `instr`, PostgreSQL
+    /// `strpos`).
+    const FIND: &'static str;
 
-    /// The value of `$5` for [`Backend::contains_condition`].
-    fn contains_arg(folded_query: &str, short: bool) -> String;
+    /// The condition on `users u` of people search's trigram index: at
+    /// least the users with a key that contains the query, from the value
+    /// bound at `param` ([`Backend::trigram_arg`]).
+    fn trigram_candidates(param: &str) -> String;
+
+    /// The value bound for [`Backend::trigram_candidates`].
+    fn trigram_arg(folded_query: &str) -> String;
 }
 
 /// Implements [`chatcore::MessengerStore`] for a [`Backend`] by calling the

@@ -7,7 +7,6 @@ use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres, Row};
 use uuid::Uuid;
 
-use super::search::like_contains;
 use super::{impl_messenger_store, Arg, Backend, Columns, Conn, Stmt};
 use crate::error::Error;
 use crate::PostgresStore;
@@ -83,20 +82,19 @@ impl Backend for PostgresStore {
         self.pool().begin().await
     }
 
-    fn contains_condition(short: bool) -> &'static str {
-        if short {
-            "(strpos(display_name_key, $5) > 0 OR strpos(username_key, $5) > 0)"
-        } else {
-            r"(display_name_key LIKE $5 ESCAPE '\' OR username_key LIKE $5 ESCAPE '\')"
-        }
+    const FIND: &'static str = "strpos";
+
+    /// Every trigram of the query among those of a key (the GIN index
+    /// `users_search_trigrams_idx`, on the same expression).
+    fn trigram_candidates(param: &str) -> String {
+        format!(
+            "(chatcore_search_trigrams(u.display_name_key) \
+             || chatcore_search_trigrams(u.username_key)) @> chatcore_search_trigrams({param})"
+        )
     }
 
-    fn contains_arg(folded_query: &str, short: bool) -> String {
-        if short {
-            folded_query.to_owned()
-        } else {
-            like_contains(folded_query)
-        }
+    fn trigram_arg(folded_query: &str) -> String {
+        folded_query.to_owned()
     }
 }
 

@@ -3,8 +3,8 @@
 //! Parameters are `$1, $2, …`; on both backends `$N` is the N-th bound
 //! argument wherever it appears. Only two things are built at run time:
 //! lists of placeholders for `IN (…)` and multi-row `VALUES` ([`params`],
-//! never data), and the search statement around its backend's "contains"
-//! condition ([`search`]). Nothing a user sent is ever part of the text.
+//! never data), and the search statements around their conditions
+//! ([`search_ordered`], [`search_sorted`], [`search_walk`]). Nothing a user sent is ever part of the text.
 //!
 //! `GREATEST`/`LEAST` (PostgreSQL) and `MAX`/`MIN` of two values (SQLite)
 //! differ, so "never move back" is written as a `CASE`.
@@ -109,31 +109,117 @@ pub(crate) const FILL_SEARCH_KEYS: &str =
     "UPDATE users SET display_name_key = $1, username_key = $2 \
      WHERE id = $3 AND display_name = $4 AND username = $5";
 
-/// People search: exact matches (`$1` equals a key), then prefix matches
-/// (a key in `[$1, $4)`, `$4` the successor of `$1`), then the rest (the
-/// backend's `contains` condition on `$5`), each group by display-name key
-/// and id, at most `$3` of each and in all, the caller `$2` excluded.
-pub(crate) fn search(contains: &str) -> String {
-    const COLUMNS: &str = "id, username, display_name, avatar, display_name_key";
-    const PREFIX_DN: &str = "(display_name_key >= $1 AND display_name_key < $4)";
-    const PREFIX_UN: &str = "(username_key >= $1 AND username_key < $4)";
+// ---- people search (search.rs) --------------------------------------------
+//
+// Every statement binds `$1` the folded query, `$2` the caller (excluded),
+// `$3` how many rows at most, `$4` the successor of `$1` (a key in
+// `[$1, $4)` starts with `$1`) and `$5` an argument of its own (a gram, the
+// trigram index's query), and returns a person with `sort_key`, its
+// display-name key, ordered by display-name key and id. Each condition on
+// one column, so that each statement has one index to read in order: a
+// group is the merge of its statements (search.rs).
+
+/// A person and their display-name key (`u` is `users`).
+macro_rules! found_columns {
+    () => {
+        concat!(person_columns!(), ", u.display_name_key AS sort_key")
+    };
+}
+
+/// The order and limit of every search statement.
+macro_rules! found_order {
+    () => {
+        " ORDER BY sort_key, id LIMIT $3"
+    };
+}
+
+/// `u` matches none of the groups before the one of `group`: `exact`,
+/// `prefix` or `rest`.
+fn not_before(group: &str) -> &'static str {
+    match group {
+        "exact" => "u.id <> $2",
+        "prefix" => "u.display_name_key <> $1 AND u.username_key <> $1 AND u.id <> $2",
+        _ => {
+            "NOT (u.display_name_key >= $1 AND u.display_name_key < $4) \
+             AND NOT (u.username_key >= $1 AND u.username_key < $4) AND u.id <> $2"
+        }
+    }
+}
+
+/// The users of `group` (`exact`, `prefix`, `rest`) that `condition` finds,
+/// read in order along an index (`condition` on the display-name key, or
+/// one that the walk tests row by row).
+pub(crate) fn search_ordered(group: &str, condition: &str) -> String {
     format!(
-        "SELECT id, username, display_name, avatar FROM (\
-         SELECT 0 AS grp, {COLUMNS} FROM (SELECT {COLUMNS} FROM users \
-         WHERE (display_name_key = $1 OR username_key = $1) AND id <> $2 \
-         ORDER BY display_name_key, id LIMIT $3) exact \
-         UNION ALL \
-         SELECT 1 AS grp, {COLUMNS} FROM (SELECT {COLUMNS} FROM users \
-         WHERE ({PREFIX_DN} OR {PREFIX_UN}) \
-         AND display_name_key <> $1 AND username_key <> $1 AND id <> $2 \
-         ORDER BY display_name_key, id LIMIT $3) prefix \
-         UNION ALL \
-         SELECT 2 AS grp, {COLUMNS} FROM (SELECT {COLUMNS} FROM users \
-         WHERE {contains} AND NOT {PREFIX_DN} AND NOT {PREFIX_UN} AND id <> $2 \
-         ORDER BY display_name_key, id LIMIT $3) rest\
-         ) found ORDER BY grp, display_name_key, id LIMIT $3"
+        concat!(
+            "SELECT * FROM (SELECT ",
+            found_columns!(),
+            " FROM users u WHERE {} AND {}) found",
+            found_order!()
+        ),
+        condition,
+        not_before(group)
     )
 }
+
+/// The users of `group` that `condition` finds, all read first (through
+/// the index of `condition`), then sorted. Materialised, so that the
+/// planner reads them through that index whatever it guesses of their
+/// number (with a limit and an order, PostgreSQL may prefer to walk the
+/// display-name index, testing every row).
+pub(crate) fn search_sorted(group: &str, condition: &str) -> String {
+    format!(
+        concat!(
+            "WITH found AS MATERIALIZED (SELECT ",
+            found_columns!(),
+            " FROM users u WHERE {} AND {}) SELECT * FROM found",
+            found_order!()
+        ),
+        condition,
+        not_before(group)
+    )
+}
+
+/// How many users `condition` finds, counting up to `$3`.
+pub(crate) fn search_count(condition: &str) -> String {
+    format!(
+        "SELECT count(*) AS n FROM (SELECT 1 FROM users u WHERE {condition} AND u.id <> $2 \
+         LIMIT $3) c"
+    )
+}
+
+/// The rest, walking the users with gram `$5` in display-name order and
+/// stopping at `$3`. `contains`: [`search_contains`] when the gram alone
+/// does not imply that a key contains `$1`, else `TRUE`.
+pub(crate) fn search_walk(contains: &str) -> String {
+    format!(
+        concat!(
+            "SELECT ",
+            person_columns!(),
+            ", g.display_name_key AS sort_key \
+             FROM user_search_grams g JOIN users u ON u.id = g.user_id \
+             WHERE g.gram = $5 AND {} AND {} \
+             ORDER BY g.display_name_key, g.user_id LIMIT $3"
+        ),
+        contains,
+        // The same as `not_before("rest")`, the display-name key read from
+        // the grams (one index).
+        "NOT (g.display_name_key >= $1 AND g.display_name_key < $4) \
+         AND NOT (u.username_key >= $1 AND u.username_key < $4) AND u.id <> $2"
+    )
+}
+
+/// A key of `u` contains `$1` (`find`: the backend's `instr` or `strpos`,
+/// both `(haystack, needle)`, a position from 1 or 0).
+pub(crate) fn search_contains(find: &str) -> String {
+    format!("({find}(u.display_name_key, $1) > 0 OR {find}(u.username_key, $1) > 0)")
+}
+
+/// The conditions of the groups, on one column each.
+pub(crate) const NAME_IS: &str = "u.display_name_key = $1";
+pub(crate) const USERNAME_IS: &str = "u.username_key = $1";
+pub(crate) const NAME_STARTS: &str = "u.display_name_key >= $1 AND u.display_name_key < $4";
+pub(crate) const USERNAME_STARTS: &str = "u.username_key >= $1 AND u.username_key < $4";
 
 // ---- media ----------------------------------------------------------------
 

@@ -84,20 +84,18 @@ impl Backend for SqliteStore {
         self.writer().begin_with("BEGIN IMMEDIATE").await
     }
 
-    fn contains_condition(short: bool) -> &'static str {
-        if short {
-            "(instr(display_name_key, $5) > 0 OR instr(username_key, $5) > 0)"
-        } else {
-            "search_rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH $5)"
-        }
+    const FIND: &'static str = "instr";
+
+    /// The FTS5 trigram table `users_search`, the query as one phrase:
+    /// exactly the users with a key that contains it.
+    fn trigram_candidates(param: &str) -> String {
+        format!(
+            "u.search_rowid IN (SELECT rowid FROM users_search WHERE users_search MATCH {param})"
+        )
     }
 
-    fn contains_arg(folded_query: &str, short: bool) -> String {
-        if short {
-            folded_query.to_owned()
-        } else {
-            fts5_phrase(folded_query)
-        }
+    fn trigram_arg(folded_query: &str) -> String {
+        fts5_phrase(folded_query)
     }
 }
 
