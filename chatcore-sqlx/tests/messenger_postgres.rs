@@ -73,7 +73,7 @@ async fn database_from_before_the_messenger_is_backfilled() {
             .await
             .unwrap();
     assert_eq!(keys, ("ada_lovelace".to_owned(), "ada_lovelace".to_owned()));
-    for query in ["lovelace", "ad", "a_l"] {
+    for query in ["lovelace", "ad", "a_l", "lo", "v"] {
         let found = store.search_people(bob, query, 10).await.unwrap();
         assert_eq!(found.len(), 1, "{query}");
         assert_eq!(found[0].id, ada);
@@ -105,6 +105,59 @@ async fn database_from_before_the_messenger_is_backfilled() {
         store.get_user(ada).await.unwrap().unwrap().display_name,
         "Élodie"
     );
+}
+
+/// A database from before the search grams (every migration but the
+/// last), with users whose keys were filled: the migration writes their
+/// grams and the trigram index covers them, so queries of every length
+/// inside a name find them.
+#[tokio::test]
+async fn database_from_before_the_search_grams_is_filled() {
+    let Some(db) = testing::pg_test_database().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let name = entry.unwrap().file_name();
+        if name.to_string_lossy().as_ref() < "20261202000001" {
+            std::fs::copy(source.join(&name), dir.path().join(&name)).unwrap();
+        }
+    }
+    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+    sqlx::migrate::Migrator::new(dir.path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    let (ada, bob) = (UserId::new(), UserId::new());
+    for (n, id, name, key) in [
+        (1, ada, "Ада Лавлейс", "ада лавлейс"),
+        (2, bob, "bob", "bob"),
+    ] {
+        sqlx::query(
+            "INSERT INTO users (id, email, username, display_name, display_name_key, \
+             username_key, password_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $3, 'hash', now(), now())",
+        )
+        .bind(id.0)
+        .bind(format!("u{n}@example.com"))
+        .bind(format!("user{n}"))
+        .bind(name)
+        .bind(key)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+
+    let store = PostgresStore::connect(db.url()).await.unwrap();
+    for query in ["л", "ла", "вл", "r1", "лейс", "er1"] {
+        let found = store.search_people(bob, query, 10).await.unwrap();
+        let ids: Vec<UserId> = found.iter().map(|p| p.id).collect();
+        assert_eq!(ids, [ada], "{query}");
+    }
 }
 
 #[tokio::test]

@@ -195,7 +195,7 @@ async fn database_from_before_the_messenger_is_backfilled() {
             .await
             .unwrap();
     assert_eq!(keys, ("ada_lovelace".to_owned(), "ada_lovelace".to_owned()));
-    for query in ["lovelace", "ad", "a_l"] {
+    for query in ["lovelace", "ad", "a_l", "lo", "v"] {
         let found = store.search_people(bob, query, 10).await.unwrap();
         assert_eq!(found.len(), 1, "{query}");
         assert_eq!(found[0].id, ada);
@@ -242,6 +242,59 @@ async fn database_from_before_the_messenger_is_backfilled() {
         store.get_user(ada).await.unwrap().unwrap().display_name,
         "Élodie"
     );
+}
+
+/// A database from before the search grams (every migration but the
+/// last), with users whose keys were filled: the migration writes their
+/// grams, so queries of one or two characters inside a name find them.
+#[tokio::test]
+async fn database_from_before_the_search_grams_is_filled() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("old-migrations");
+    std::fs::create_dir(&old).unwrap();
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for entry in std::fs::read_dir(&source).unwrap() {
+        let name = entry.unwrap().file_name();
+        if name.to_string_lossy().as_ref() < "20261202000001" {
+            std::fs::copy(source.join(&name), old.join(&name)).unwrap();
+        }
+    }
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("chat.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::migrate::Migrator::new(old.as_path())
+        .await
+        .unwrap()
+        .run(&pool)
+        .await
+        .unwrap();
+    let (ada, bob) = (UserId::new(), UserId::new());
+    for (n, id, name, key) in [
+        (1, ada, "Ада Лавлейс", "ада лавлейс"),
+        (2, bob, "bob", "bob"),
+    ] {
+        sqlx::query(
+            "INSERT INTO users (id, email, username, display_name, display_name_key, \
+             username_key, search_rowid, password_hash, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $3, $6, 'hash', 1, 1)",
+        )
+        .bind(id.0)
+        .bind(format!("u{n}@example.com"))
+        .bind(format!("user{n}"))
+        .bind(name)
+        .bind(key)
+        .bind(n)
+        .execute(&pool)
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+
+    let store = SqliteStore::connect(&url).await.unwrap();
+    for query in ["л", "ла", "вл", "r1"] {
+        let found = store.search_people(bob, query, 10).await.unwrap();
+        let ids: Vec<UserId> = found.iter().map(|p| p.id).collect();
+        assert_eq!(ids, [ada], "{query}");
+    }
 }
 
 /// `connect_stores` gives both traits of one store (what one writes, the

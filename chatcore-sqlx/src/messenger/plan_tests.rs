@@ -1,40 +1,66 @@
 //! People search runs on indexes, for queries of every length: the plans
-//! of its statement on both backends (EXPLAIN), on tables with enough rows
-//! for PostgreSQL's planner to care.
+//! of each of its statements on both backends (EXPLAIN), on tables with
+//! enough rows for PostgreSQL's planner to care.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chatcore::{NewUser, Store, UserId};
 
-use super::search::{successor, TRIGRAM};
-use super::{sql, Backend};
+use super::search::{Query, Read};
+use super::{sql, Backend, Columns, Conn, Stmt};
 use crate::{PostgresStore, SqliteStore};
 
-/// The plan lines of the "contains" group (from `start` to `end`, or the
-/// end of the plan).
-fn rest_of<'a>(plan: &'a [String], start: &str, end: Option<&str>) -> &'a [String] {
-    let from = plan.iter().position(|l| l.contains(start)).unwrap();
-    let to = end
-        .and_then(|end| plan[from..].iter().position(|l| l.contains(end)))
-        .map_or(plan.len(), |n| from + n);
-    &plan[from..to]
+/// Every statement a search may run, by name, for the query `q`.
+fn statements<B: Backend>(q: &str) -> Vec<(&'static str, Stmt)> {
+    let query = Query::new(q, UserId::new());
+    let walk = |test| Read::Walk {
+        gram: q.chars().take(2).collect(),
+        test,
+    };
+    let trigrams = format!(
+        "{} AND {}",
+        B::trigram_candidates("$5"),
+        sql::search_contains(B::FIND)
+    );
+    let stmt = |group, condition: &str, read: &Read| {
+        query.statement::<B>(group, condition.to_owned(), read, 20)
+    };
+    vec![
+        ("exact name", stmt("exact", sql::NAME_IS, &Read::Ordered)),
+        (
+            "exact username",
+            stmt("exact", sql::USERNAME_IS, &Read::Ordered),
+        ),
+        (
+            "prefix name",
+            stmt("prefix", sql::NAME_STARTS, &Read::Ordered),
+        ),
+        (
+            "prefix username sorted",
+            stmt("prefix", sql::USERNAME_STARTS, &Read::Sorted),
+        ),
+        (
+            "prefix username count",
+            query.count_statement::<B>(sql::USERNAME_STARTS, 1_000),
+        ),
+        ("walk", stmt("rest", "", &walk(false))),
+        ("walk testing", stmt("rest", "", &walk(true))),
+        ("sorted", stmt("rest", &trigrams, &Read::Sorted)),
+        (
+            "count",
+            query.count_statement::<B>(&B::trigram_candidates("$5"), 1_000),
+        ),
+    ]
 }
 
-async fn sqlite_plan(store: &SqliteStore, q: &str) -> Vec<String> {
-    let short = q.chars().count() < TRIGRAM;
-    let text = format!(
-        "EXPLAIN QUERY PLAN {}",
-        sql::search(SqliteStore::contains_condition(short))
-    );
-    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&text)
-        .bind(q)
-        .bind(UserId::new().0)
-        .bind(20_i64)
-        .bind(successor(q))
-        .bind(SqliteStore::contains_arg(q, short))
-        .fetch_all(store.pool())
+/// The plan of `stmt`, one line per node.
+async fn plan<C: Conn>(conn: &mut C, explain: &str, column: &str, stmt: &Stmt) -> Vec<String> {
+    let explained = stmt.with_sql(format!("{explain} {}", stmt.sql()));
+    conn.all(&explained)
         .await
-        .unwrap();
-    rows.into_iter().map(|r| r.3).collect()
+        .unwrap()
+        .iter()
+        .map(|row| row.text(column).unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -55,59 +81,29 @@ async fn sqlite_search_uses_indexes() {
             .await
             .unwrap();
     }
-    for q in ["u", "us", "use", "user 1"] {
-        let plan = sqlite_plan(&store, q).await;
-        let all = plan.join("\n");
+    let mut conn = store.pool().acquire().await.unwrap();
+    for (name, stmt) in statements::<SqliteStore>("user 1") {
+        let lines = plan(&mut *conn, "EXPLAIN QUERY PLAN", "detail", &stmt).await;
+        let all = lines.join("\n");
         assert!(
-            !plan.iter().any(|l| l == "SCAN users"),
-            "{q}: a table scan\n{all}"
+            !lines.iter().any(|l| l == "SCAN u" || l == "SCAN g"),
+            "{name}: a table scan\n{all}"
         );
-        for index in ["users_display_name_key_idx", "users_username_key_idx"] {
-            assert!(
-                all.contains(&format!(
-                    "SEARCH users USING INDEX {index} (display_name_key=?)"
-                )) || all.contains(&format!(
-                    "SEARCH users USING INDEX {index} (username_key=?)"
-                )),
-                "{q}: exact group on {index}\n{all}"
-            );
+        let expected: &[&str] = match name {
+            "exact name" | "prefix name" => &["SEARCH u USING INDEX users_display_name_key_idx"],
+            "exact username" | "prefix username sorted" | "prefix username count" => {
+                &["SEARCH u USING INDEX users_username_key_idx"]
+            }
+            "walk" | "walk testing" => &["SEARCH g USING PRIMARY KEY (gram=?)"],
+            _ => &["SCAN users_search VIRTUAL TABLE"],
+        };
+        for line in expected {
+            assert!(all.contains(line), "{name}: {line}\n{all}");
         }
-        let rest = rest_of(&plan, "CO-ROUTINE rest", Some("SCAN rest")).join("\n");
-        if q.chars().count() < TRIGRAM {
-            // The walk in display-name order, stopping at the limit: no sort.
-            assert!(
-                rest.contains("SCAN users USING INDEX users_display_name_key_idx"),
-                "{q}\n{all}"
-            );
-            assert!(!rest.contains("TEMP B-TREE"), "{q}: the walk sorts\n{all}");
-        } else {
-            assert!(
-                rest.contains("SCAN users_search VIRTUAL TABLE"),
-                "{q}\n{all}"
-            );
-            assert!(
-                rest.contains("USING INDEX users_search_rowid_key"),
-                "{q}\n{all}"
-            );
+        if name.starts_with("walk") || name == "exact name" || name == "prefix name" {
+            assert!(!all.contains("TEMP B-TREE"), "{name}: sorts\n{all}");
         }
     }
-}
-
-async fn pg_plan(store: &PostgresStore, q: &str) -> Vec<String> {
-    let short = q.chars().count() < TRIGRAM;
-    let text = format!(
-        "EXPLAIN {}",
-        sql::search(PostgresStore::contains_condition(short))
-    );
-    sqlx::query_scalar(&text)
-        .bind(q)
-        .bind(UserId::new().0)
-        .bind(20_i64)
-        .bind(successor(q))
-        .bind(PostgresStore::contains_arg(q, short))
-        .fetch_all(store.pool())
-        .await
-        .unwrap()
 }
 
 #[tokio::test]
@@ -115,7 +111,8 @@ async fn pg_search_uses_indexes() {
     let Some(store) = crate::testing::pg_test_store().await else {
         return;
     };
-    // 20,000 users (keys in SQL: these names are ASCII, folded = lower).
+    // 20,000 users (keys in SQL: these names are ASCII, folded = lower; the
+    // trigger writes their grams).
     sqlx::query(
         "INSERT INTO users (id, email, username, password_hash, created_at, updated_at, \
          display_name, display_name_key, username_key) \
@@ -127,32 +124,30 @@ async fn pg_search_uses_indexes() {
     .execute(store.pool())
     .await
     .unwrap();
-    sqlx::query("ANALYZE users")
+    sqlx::query("ANALYZE users, user_search_grams")
         .execute(store.pool())
         .await
         .unwrap();
+    let mut conn = store.pool().acquire().await.unwrap();
     for q in ["7", "7a", "zzzz", "7a3f", "name 1"] {
-        let plan = pg_plan(&store, q).await;
-        let all = plan.join("\n");
-        assert!(
-            !all.contains("Seq Scan on users"),
-            "{q}: a table scan\n{all}"
-        );
-        let rest = rest_of(&plan, "Subquery Scan on rest", None).join("\n");
-        if q.chars().count() < TRIGRAM {
-            assert!(
-                rest.contains("Index Scan using users_display_name_key_idx"),
-                "{q}: the walk in display-name order\n{all}"
-            );
-            assert!(!rest.contains("Sort"), "{q}: the walk sorts\n{all}");
-        } else if q != "name 1" {
-            // Rare trigrams: the GIN indexes. ("name 1" is common: the
-            // planner may walk the B-tree in order instead, also fine.)
-            for index in [
-                "users_display_name_key_trgm_idx",
-                "users_username_key_trgm_idx",
-            ] {
-                assert!(rest.contains(index), "{q}: {index}\n{all}");
+        for (name, stmt) in statements::<PostgresStore>(q) {
+            if q.chars().count() < 3 && matches!(name, "walk testing" | "sorted" | "count") {
+                continue;
+            }
+            let lines = plan(&mut *conn, "EXPLAIN", "QUERY PLAN", &stmt).await;
+            let all = lines.join("\n");
+            assert!(!all.contains("Seq Scan"), "{q} {name}: a table scan\n{all}");
+            let expected = match name {
+                "exact name" | "prefix name" => "users_display_name_key_idx",
+                "exact username" | "prefix username sorted" | "prefix username count" => {
+                    "users_username_key_idx"
+                }
+                "walk" | "walk testing" => "Scan using user_search_grams_pkey",
+                _ => "users_search_trigrams_idx",
+            };
+            assert!(all.contains(expected), "{q} {name}: {expected}\n{all}");
+            if name.starts_with("walk") || name == "exact name" || name == "prefix name" {
+                assert!(!all.contains("Sort"), "{q} {name}: sorts\n{all}");
             }
         }
     }
