@@ -40,7 +40,17 @@ pub(crate) async fn append<B: Backend>(
     b: &B,
     new: NewConversationMessage,
 ) -> Result<AppendedMessage, StoreError> {
-    match append_once(b, &new).await? {
+    let stored = match B::APPEND_IN_ONE {
+        Some(statement) => match append_in_one(b, statement, &new).await? {
+            InOne::Stored(appended) => Some(*appended),
+            InOne::Lost => None,
+            // The transaction tells an earlier send from a missing
+            // membership, with the rules of every backend.
+            InOne::Nothing => append_once(b, &new).await?,
+        },
+        None => append_once(b, &new).await?,
+    };
+    match stored {
         Some(appended) => Ok(appended),
         None => {
             // The backstop: whoever won committed; read their message.
@@ -55,6 +65,59 @@ pub(crate) async fn append<B: Backend>(
             Err(StoreError::Conflict(ConflictKind::Id))
         }
     }
+}
+
+/// `new` bound as `$1…$11` of [`sql::INSERT_MESSAGE`] and
+/// [`sql::APPEND_IN_ONE`].
+fn message_args(stmt: Stmt, new: &NewConversationMessage) -> Stmt {
+    stmt.id(new.id)
+        .id(new.conversation_id)
+        .text(new.author.as_str())
+        .opt_id(new.sender_id)
+        .text(new.text.as_str())
+        .opt_id(new.image)
+        .text(new.status.as_str())
+        .opt_text(new.provider.as_deref())
+        .opt_text(new.model.as_deref())
+        .opt_text(new.client_id.as_deref())
+        .time(new.created_at)
+}
+
+/// What [`sql::APPEND_IN_ONE`] did.
+pub(super) enum InOne {
+    Stored(Box<AppendedMessage>),
+    /// Nothing stored, for a reason the transaction finds out.
+    Nothing,
+    /// The insert broke a unique index (as when [`append_once`] is `None`).
+    Lost,
+}
+
+pub(super) async fn append_in_one<B: Backend>(
+    b: &B,
+    statement: &'static str,
+    new: &NewConversationMessage,
+) -> Result<InOne, StoreError> {
+    let mut conn = b.writes().acquire().await.map_err(backend)?;
+    let rows = conn.all(&message_args(Stmt::new(statement), new)).await;
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) if is_unique_violation(&e) => return Ok(InOne::Lost),
+        Err(e) if is_foreign_key_violation(&e) => return Err(StoreError::NotFound),
+        Err(e) => return Err(backend(e)),
+    };
+    let Some(first) = rows.first() else {
+        return Ok(InOne::Nothing);
+    };
+    let message = rows::message(first)?;
+    let member_ids = rows
+        .iter()
+        .map(|row| Ok(UserId(row.id("member_id")?)))
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(InOne::Stored(Box::new(AppendedMessage {
+        message,
+        created: true,
+        member_ids,
+    })))
 }
 
 /// One transaction: take the next `seq` (locking the conversation on
@@ -88,21 +151,7 @@ async fn append_once<B: Backend>(
         }
     }
     let inserted = tx
-        .exec(
-            &Stmt::new(sql::INSERT_MESSAGE)
-                .id(new.id)
-                .id(new.conversation_id)
-                .int(seq)
-                .text(new.author.as_str())
-                .opt_id(new.sender_id)
-                .text(new.text.as_str())
-                .opt_id(new.image)
-                .text(new.status.as_str())
-                .opt_text(new.provider.as_deref())
-                .opt_text(new.model.as_deref())
-                .opt_text(new.client_id.as_deref())
-                .time(new.created_at),
-        )
+        .exec(&message_args(Stmt::new(sql::INSERT_MESSAGE), new).int(seq))
         .await;
     match inserted {
         Ok(_) => {}

@@ -19,6 +19,10 @@
 //! - binding values and reading columns ([`Arg`], [`Columns`]), in particular
 //!   the times of the older `users` table (INTEGER microseconds on SQLite,
 //!   `TIMESTAMPTZ` on PostgreSQL);
+//! - the append: on PostgreSQL one statement ([`sql::APPEND_IN_ONE`]: six
+//!   round trips under a row lock became one, which is what bounds one
+//!   conversation's message rate), on SQLite the shared transaction (a
+//!   round trip there is a function call);
 //! - people search's trigram index (an FTS5 trigram table on SQLite, a GIN
 //!   index of trigram arrays on PostgreSQL; see `search.rs`).
 //!
@@ -33,10 +37,11 @@
 //!
 //! - `seq`: an append increments `conversations.next_seq` with one `UPDATE …
 //!   RETURNING` that also checks that the sender is a current member, first
-//!   in its transaction. On PostgreSQL the row lock serialises the
-//!   conversation's writers until commit; on SQLite there is one writer.
-//!   Either way message n is committed before n + 1 is numbered, and a
-//!   rollback (a duplicate `client_id`) gives the number back.
+//!   in its transaction (on PostgreSQL, first in the one statement). On
+//!   PostgreSQL the row lock serialises the conversation's writers until
+//!   commit; on SQLite there is one writer. Either way message n is
+//!   committed before n + 1 is numbered, and a rollback (a duplicate
+//!   `client_id`, a failed statement) gives the number back.
 //! - `client_id`: checked under that lock; the unique index on
 //!   `(conversation_id, sender_id, client_id)` is the backstop (a unique
 //!   violation re-reads the stored message).
@@ -47,6 +52,8 @@
 //! - Conversation views cost four queries whatever the number of
 //!   conversations (heads, members, last messages, unread counts).
 
+#[cfg(all(test, feature = "postgres", feature = "testing"))]
+mod append_tests;
 mod conversations;
 mod media;
 mod messages;
@@ -208,6 +215,11 @@ pub(crate) trait Backend: Send + Sync + 'static {
 
     /// A write transaction.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, Self::Db>, sqlx::Error>;
+
+    /// The statement that appends a message in one round trip
+    /// ([`sql::APPEND_IN_ONE`]), where the backend has one; otherwise (and
+    /// when it stores nothing) the append is the shared transaction.
+    const APPEND_IN_ONE: Option<&'static str>;
 
     /// The function that finds a string in another, `(haystack, needle)`,
     /// giving a position from 1, or 0 (SQLite `instr`, PostgreSQL

@@ -82,6 +82,8 @@ impl Backend for PostgresStore {
         self.pool().begin().await
     }
 
+    const APPEND_IN_ONE: Option<&'static str> = Some(super::sql::APPEND_IN_ONE);
+
     const FIND: &'static str = "strpos";
 
     /// Every trigram of the query among those of a key (the GIN index

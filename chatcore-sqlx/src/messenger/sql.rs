@@ -35,13 +35,23 @@ macro_rules! media_columns {
     };
 }
 
+/// The columns of a message with its image (`m`, `md`).
+macro_rules! message_columns {
+    () => {
+        concat!(
+            "m.id, m.conversation_id, m.seq, m.author, m.sender_id, m.text, m.status, \
+             m.provider, m.model, m.client_id, m.created_at, ",
+            media_columns!()
+        )
+    };
+}
+
 /// A message with its image (`m`, `md`).
 macro_rules! message_select {
     () => {
         concat!(
-            "SELECT m.id, m.conversation_id, m.seq, m.author, m.sender_id, m.text, m.status, \
-             m.provider, m.model, m.client_id, m.created_at, ",
-            media_columns!(),
+            "SELECT ",
+            message_columns!(),
             " FROM conversation_messages m LEFT JOIN media md ON md.id = m.media_id"
         )
     };
@@ -390,10 +400,52 @@ pub(crate) const BY_CLIENT_ID: &str = concat!(
     " WHERE m.conversation_id = $1 AND m.sender_id = $2 AND m.client_id = $3"
 );
 
-pub(crate) const INSERT_MESSAGE: &str =
-    "INSERT INTO conversation_messages (id, conversation_id, seq, author, sender_id, text, \
-     media_id, status, provider, model, client_id, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+/// The start of an `INSERT` of a message: the table and its columns.
+macro_rules! insert_message {
+    () => {
+        "INSERT INTO conversation_messages (id, conversation_id, seq, author, sender_id, text, \
+         media_id, status, provider, model, client_id, created_at) "
+    };
+}
+
+/// Message `$1` of conversation `$2` with `seq` `$12`; the other values as
+/// in [`APPEND_IN_ONE`].
+pub(crate) const INSERT_MESSAGE: &str = concat!(
+    insert_message!(),
+    "VALUES ($1, $2, $12, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
+);
+
+/// PostgreSQL only (SQLite has no data-modifying `WITH`): the whole
+/// append in one statement, one round trip instead of six. Message `$1` of
+/// conversation `$2`: author `$3`, sender `$4` (NULL: the assistant), text
+/// `$5`, image `$6`, status `$7`, provider `$8`, model `$9`, `client_id`
+/// `$10`, at `$11`. The `UPDATE` takes the next `seq` and the row lock, as
+/// [`NEXT_SEQ`] does, but only when no earlier message of the sender has
+/// that `client_id`; the `INSERT` stores the message with it; the result is
+/// the message with its image, once per current member (`member_id`, in
+/// the order of [`CURRENT_MEMBER_IDS`]). No row: nothing was stored (an
+/// earlier send, not a member, no such conversation) and the caller runs
+/// the transaction to find out which. A concurrent send with the same
+/// `client_id` that committed while this one waited for the lock is not in
+/// this statement's snapshot: the unique index fails the statement, which
+/// undoes the `UPDATE` with it (no gap).
+pub(crate) const APPEND_IN_ONE: &str = concat!(
+    "WITH next AS (UPDATE conversations SET next_seq = next_seq + 1, ",
+    touch!("$11"),
+    " WHERE id = $2 AND ($4 IS NULL OR ",
+    is_member!("$2", "$4"),
+    ") AND NOT EXISTS (SELECT 1 FROM conversation_messages e \
+     WHERE e.conversation_id = $2 AND e.sender_id = $4 AND e.client_id = $10) \
+     RETURNING next_seq - 1 AS seq), \
+     m AS (",
+    insert_message!(),
+    "SELECT $1, $2, next.seq, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM next RETURNING *) \
+     SELECT ",
+    message_columns!(),
+    ", cm.user_id AS member_id FROM m LEFT JOIN media md ON md.id = m.media_id \
+     JOIN conversation_members cm ON cm.conversation_id = m.conversation_id \
+     AND cm.left_at IS NULL ORDER BY cm.joined_at, cm.user_id"
+);
 
 pub(crate) const MESSAGE_BY_ID: &str = concat!(message_select!(), " WHERE m.id = $1");
 

@@ -84,6 +84,8 @@ impl Backend for SqliteStore {
         self.writer().begin_with("BEGIN IMMEDIATE").await
     }
 
+    const APPEND_IN_ONE: Option<&'static str> = None;
+
     const FIND: &'static str = "instr";
 
     /// The FTS5 trigram table `users_search`, the query as one phrase:
