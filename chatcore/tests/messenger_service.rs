@@ -6,12 +6,18 @@ use std::io::Cursor;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chatcore::messenger::{ConversationKind, MediaStores, MessageQuery, SendMessage};
+use chatcore::messenger::{
+    AppendedMessage, Conversation, ConversationCursor, ConversationKind, ConversationMessage,
+    Media, MediaStores, MessageQuery, MessageRange, NewConversation, NewConversationMessage,
+    Person, ReadMark, SendMessage,
+};
 use chatcore::{
     AuthService, EventBus, InMemoryMedia, JwtTokens, LocalEventBus, MemoryStore, MessengerConfig,
     MessengerService, NewUser, PasswordHasher, ServiceError, Store, UserEvent, UserEventStream,
     UserId,
 };
+use chatcore::{ConversationId, MediaId, MessengerStore, StoreError, User};
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
 struct Fixture {
@@ -23,6 +29,14 @@ struct Fixture {
 }
 
 async fn fixture_with(config: MessengerConfig) -> Fixture {
+    fixture_over(config, |store| store).await
+}
+
+/// A fixture whose service reads and writes through `wrap(store)`.
+async fn fixture_over(
+    config: MessengerConfig,
+    wrap: impl FnOnce(Arc<MemoryStore>) -> Arc<dyn MessengerStore>,
+) -> Fixture {
     let store = Arc::new(MemoryStore::new());
     let bus = Arc::new(LocalEventBus::default());
     let tokens = Arc::new(JwtTokens::new(b"a test secret of enough length!!"));
@@ -37,7 +51,8 @@ async fn fixture_with(config: MessengerConfig) -> Fixture {
         avatars: avatars.clone(),
         images: images.clone(),
     };
-    let messenger = MessengerService::with_config(store.clone(), media, bus.clone(), auth, config);
+    let messenger =
+        MessengerService::with_config(wrap(store.clone()), media, bus.clone(), auth, config);
     Fixture {
         store,
         bus,
@@ -265,6 +280,105 @@ async fn messages_reach_every_member_in_seq_order_once() {
         nothing(events).await;
     }
     nothing(&mut c_events).await;
+}
+
+/// The memory store with appends that return after a random delay, so
+/// that concurrent appends of one conversation return out of `seq` order.
+struct Jittery(Arc<MemoryStore>);
+
+macro_rules! forward_to_memory {
+    ($($name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)*) => {
+        #[async_trait::async_trait]
+        impl MessengerStore for Jittery {
+            $(
+                async fn $name(&self, $($arg: $ty),*) -> Result<$ret, StoreError> {
+                    self.0.$name($($arg),*).await
+                }
+            )*
+            async fn append_conversation_message(
+                &self,
+                message: NewConversationMessage,
+            ) -> Result<AppendedMessage, StoreError> {
+                let delay = u64::from(message.id.as_uuid().as_bytes()[15] % 8);
+                let appended = self.0.append_conversation_message(message).await;
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+                appended
+            }
+        }
+    };
+}
+
+forward_to_memory! {
+    set_display_name(user_id: UserId, display_name: &str, at: DateTime<Utc>) -> User;
+    set_avatar(user_id: UserId, avatar: Option<&str>, at: DateTime<Utc>) -> (User, Option<String>);
+    people(ids: &[UserId]) -> Vec<Person>;
+    search_people(caller: UserId, folded_query: &str, limit: u32) -> Vec<Person>;
+    create_media(media: Media) -> Media;
+    own_media(owner: UserId, id: MediaId) -> Option<Media>;
+    visible_media(viewer: UserId, id: MediaId) -> Option<Media>;
+    create_conversation(new: NewConversation) -> (Conversation, bool);
+    get_conversation(viewer: UserId, id: ConversationId) -> Option<Conversation>;
+    list_conversations(viewer: UserId, limit: u32, cursor: Option<ConversationCursor>) -> Vec<Conversation>;
+    rename_conversation(viewer: UserId, id: ConversationId, title: Option<&str>, at: DateTime<Utc>) -> Conversation;
+    add_members(viewer: UserId, id: ConversationId, user_ids: &[UserId], max_members: u32, at: DateTime<Utc>) -> Conversation;
+    leave_conversation(user_id: UserId, id: ConversationId, at: DateTime<Utc>) -> Vec<UserId>;
+    member_ids(id: ConversationId) -> Vec<UserId>;
+    list_conversation_messages(viewer: UserId, id: ConversationId, range: MessageRange, limit: u32) -> Vec<ConversationMessage>;
+    mark_read(viewer: UserId, id: ConversationId, seq: u64) -> ReadMark;
+}
+
+#[tokio::test]
+async fn appends_that_return_out_of_order_are_published_in_order() {
+    let f = fixture_over(MessengerConfig::default(), |store| Arc::new(Jittery(store))).await;
+    let mut users = Vec::new();
+    for name in ["ada", "bob", "cy", "dee"] {
+        users.push(f.user(name).await);
+    }
+    let mut events = f.events(users[0]).await;
+    let group = f
+        .messenger
+        .create_conversation(users[0], &users[1..], Some("four"))
+        .await
+        .unwrap()
+        .conversation;
+    assert!(matches!(
+        next(&mut events).await,
+        UserEvent::ConversationUpdated { .. }
+    ));
+    const SENDS: u64 = 60;
+    let mut tasks = Vec::new();
+    for i in 0..SENDS {
+        let messenger = f.messenger.clone();
+        let sender = users[(i % 4) as usize];
+        let id = group.id;
+        tasks.push(tokio::spawn(async move {
+            messenger
+                .send_message(sender, id, text(&format!("m{i}")))
+                .await
+                .unwrap()
+                .message
+                .seq
+        }));
+    }
+    let mut returned = Vec::new();
+    for task in tasks {
+        returned.push(task.await.unwrap());
+    }
+    let mut received = Vec::new();
+    for _ in 0..SENDS {
+        match next(&mut events).await {
+            UserEvent::ConversationMessage { message } => received.push(message.seq),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert_eq!(
+        received,
+        (1..=SENDS).collect::<Vec<_>>(),
+        "published in seq order, each once"
+    );
+    returned.sort_unstable();
+    assert_eq!(returned, received);
+    nothing(&mut events).await;
 }
 
 #[tokio::test]

@@ -1,6 +1,6 @@
 //! Messages of a conversation: sending, reading, read pointers, typing.
 
-use super::domain::{ConversationMessage, MessageRange, NewConversationMessage};
+use super::domain::{AppendedMessage, ConversationMessage, MessageRange, NewConversationMessage};
 use super::MessengerService;
 use crate::clock;
 use crate::cursor;
@@ -110,35 +110,56 @@ impl MessengerService {
         result
     }
 
-    /// Stores a message and publishes it, one conversation at a time so
-    /// that every subscriber sees ascending `seq`.
+    /// Stores a message and publishes it to every member, in a task of its
+    /// own so that a stored message is published even when the caller goes
+    /// away. Every subscriber sees one conversation's messages in ascending
+    /// `seq` (the sequencer's rules).
     pub(super) async fn append_and_publish(
         &self,
         new: NewConversationMessage,
     ) -> Result<SentMessage, ServiceError> {
-        let _order = self.order_lock(new.conversation_id).lock().await;
-        let appended = self
-            .inner
-            .store
-            .append_conversation_message(new)
+        let service = self.clone();
+        tokio::spawn(async move { service.store_and_publish(new).await })
             .await
-            .map_err(|error| match error {
-                StoreError::NotFound => ServiceError::not_found("conversation"),
-                other => other.into(),
-            })?;
-        if appended.created {
-            for member in &appended.member_ids {
+            .map_err(|failed| ServiceError::Internal(Box::new(failed)))?
+    }
+
+    async fn store_and_publish(
+        &self,
+        new: NewConversationMessage,
+    ) -> Result<SentMessage, ServiceError> {
+        let conversation = new.conversation_id;
+        let ticket = self.inner.sequencer.start(conversation);
+        let stored = self.inner.store.append_conversation_message(new).await;
+        // Releasing and publishing under one lock: two releases of the
+        // conversation are published in the order they were made.
+        let _publishing = self.order_lock(conversation).lock().await;
+        let kept = match &stored {
+            Ok(appended) if appended.created => Some(appended.clone()),
+            _ => None,
+        };
+        for released in self.inner.sequencer.finish(ticket, kept) {
+            let AppendedMessage {
+                message,
+                member_ids,
+                ..
+            } = released;
+            for member in member_ids {
                 self.inner
                     .bus
                     .publish(
-                        *member,
+                        member,
                         UserEvent::ConversationMessage {
-                            message: appended.message.clone(),
+                            message: message.clone(),
                         },
                     )
                     .await;
             }
         }
+        let appended = stored.map_err(|error| match error {
+            StoreError::NotFound => ServiceError::not_found("conversation"),
+            other => other.into(),
+        })?;
         Ok(SentMessage {
             message: appended.message,
             created: appended.created,

@@ -13,16 +13,23 @@
 //! A message is stored first (the store gives it its `seq` inside the
 //! write), then published to every member with
 //! [`UserEvent::ConversationMessage`](crate::UserEvent::ConversationMessage).
-//! The service stores and publishes the messages of one conversation one at
-//! a time (a lock per conversation, striped), so every subscriber of a user
-//! receives one conversation's messages in ascending `seq`. A client that
-//! lost its connection asks for the messages after the last `seq` it holds
-//! and misses nothing: a message is readable before any later one is.
+//! The appends of one conversation run concurrently (the store numbers
+//! them one at a time inside its write, and the round trips around that
+//! overlap), but they are published in ascending `seq`: a sequencer holds
+//! a result back while an append that might get a lower `seq` is still in
+//! flight, and releases are published under a lock per conversation
+//! (striped). So every subscriber of a user receives one conversation's
+//! messages in ascending `seq`. A stored message is published even when
+//! the caller goes away (the append and its publishing run in a task of
+//! their own). A client that lost its connection asks for the messages
+//! after the last `seq` it holds and misses nothing: a message is readable
+//! before any later one is.
 
 mod conversations;
 mod domain;
 mod messages;
 mod people;
+mod sequencer;
 mod store;
 mod uploads;
 
@@ -133,6 +140,7 @@ struct Inner {
     config: MessengerConfig,
     sends: SlidingWindow<UserId>,
     typing: Mutex<HashMap<(UserId, ConversationId), tokio::time::Instant>>,
+    sequencer: sequencer::Sequencer,
     order: Vec<tokio::sync::Mutex<()>>,
 }
 
@@ -144,7 +152,7 @@ impl std::fmt::Debug for MessengerService {
     }
 }
 
-/// Locks that keep one conversation's store-then-publish steps in order.
+/// Locks that keep one conversation's publishing in order.
 const ORDER_STRIPES: usize = 256;
 
 impl MessengerService {
@@ -177,6 +185,7 @@ impl MessengerService {
                 auth,
                 sends,
                 typing: Mutex::new(HashMap::new()),
+                sequencer: sequencer::Sequencer::default(),
                 order: (0..ORDER_STRIPES)
                     .map(|_| tokio::sync::Mutex::new(()))
                     .collect(),
@@ -204,7 +213,7 @@ impl MessengerService {
         }
     }
 
-    /// The lock that orders `id`'s messages.
+    /// The lock under which `id`'s messages are released and published.
     fn order_lock(&self, id: ConversationId) -> &tokio::sync::Mutex<()> {
         let stripe = (id.as_uuid().as_u128() % ORDER_STRIPES as u128) as usize;
         &self.inner.order[stripe]
